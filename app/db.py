@@ -1,0 +1,114 @@
+"""Connections, pools and the tenant and system transaction helpers.
+
+Application code never touches tenant rows outside `tenant_transaction` (row-level
+security keyed on `app.tenant_id`, as the role `sluice_app`) or the few, named
+cross-tenant operations that run in `system_transaction` (as `sluice_system`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from app.config import Settings
+from app.embedded_pg import ensure_embedded_server
+from app.sqlstore import query
+
+APP_ROLE = "sluice_app"
+SYSTEM_ROLE = "sluice_system"
+
+Connection = psycopg.AsyncConnection[DictRow]
+
+
+class DatabaseUnavailableError(Exception):
+    """The database cannot be reached with the configured URL."""
+
+
+def resolve_database_url(settings: Settings) -> str:
+    """DATABASE_URL when set, else the embedded server's URL (starting it if needed)."""
+    if settings.database_url:
+        return settings.database_url
+    return ensure_embedded_server(settings.home)
+
+
+def redact_url(url: str) -> str:
+    """The URL with any password replaced, safe for messages and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+async def connect(url: str, *, autocommit: bool = False, **kwargs: Any) -> Connection:
+    """Open one connection as the URL's own user (migrations, LISTEN, admin tasks)."""
+    try:
+        return await psycopg.AsyncConnection.connect(
+            url, autocommit=autocommit, row_factory=dict_row, connect_timeout=10, **kwargs
+        )
+    except psycopg.OperationalError as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise DatabaseUnavailableError(
+            f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}. "
+            "Check DATABASE_URL (unset it to use the embedded server)."
+        ) from exc
+
+
+async def _configure_app_connection(conn: Connection) -> None:
+    """Pool connections act as the row-level-security role from their first statement."""
+    await conn.set_autocommit(True)
+    await conn.execute(query("session_set_app_role"))
+    await conn.set_autocommit(False)
+
+
+def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, name: str = "sluice") -> (
+    AsyncConnectionPool[Connection]
+):
+    """A connection pool whose connections act as `sluice_app`; open it with `await pool.open()`."""
+    return AsyncConnectionPool(
+        url,
+        min_size=min_size,
+        max_size=max_size,
+        name=name,
+        open=False,
+        configure=_configure_app_connection,
+        kwargs={"row_factory": dict_row, "connect_timeout": 10},
+        connection_class=psycopg.AsyncConnection[DictRow],
+    )
+
+
+async def open_pool(url: str, **kwargs: Any) -> AsyncConnectionPool[Connection]:
+    """Create and open a pool, turning an unreachable server into a clear error."""
+    await (await connect(url)).close()  # fail fast with a readable message
+    pool = create_pool(url, **kwargs)
+    await pool.open(wait=True, timeout=30)
+    return pool
+
+
+@asynccontextmanager
+async def tenant_transaction(
+    pool: AsyncConnectionPool[Connection], tenant_id: int
+) -> AsyncIterator[Connection]:
+    """A transaction that sees and writes only `tenant_id`'s rows."""
+    async with pool.connection() as conn, conn.transaction():
+        await set_tenant(conn, tenant_id)
+        yield conn
+
+
+async def set_tenant(conn: Connection, tenant_id: int) -> None:
+    """Bind the current transaction to one tenant (row-level security reads this)."""
+    await conn.execute(query("session_set_tenant"), {"tenant_id": str(int(tenant_id))})
+
+
+@asynccontextmanager
+async def system_transaction(pool: AsyncConnectionPool[Connection]) -> AsyncIterator[Connection]:
+    """A cross-tenant transaction for the named system operations (claims, orchestrator)."""
+    async with pool.connection() as conn, conn.transaction():
+        await conn.execute(query("session_set_system_role"))
+        yield conn
