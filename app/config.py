@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-SECRET_KEY_FILE = "secret_key"
+SECRET_KEY_FILE = "secret_key"  # noqa: S105 - a file name
 
 
 class ConfigError(Exception):
@@ -69,10 +69,17 @@ def _secret_key_from_home(home: Path) -> str:
     """Return the key kept in SLUICE_HOME, generating it (mode 0600) on first use."""
     home.mkdir(parents=True, exist_ok=True)
     path = home / SECRET_KEY_FILE
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secrets.token_urlsafe(48))
+    if not path.exists():
+        # Write a complete file under a private name, then link it into place: a process
+        # racing this one either wins the link or reads the winner's complete key.
+        tmp = home / f".{SECRET_KEY_FILE}.{os.getpid()}"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     return path.read_text().strip()

@@ -67,9 +67,9 @@ async def _configure_app_connection(conn: Connection) -> None:
     await conn.set_autocommit(False)
 
 
-def create_pool(url: str, *, min_size: int = 1, max_size: int = 10, name: str = "sluice") -> (
-    AsyncConnectionPool[Connection]
-):
+def create_pool(
+    url: str, *, min_size: int = 1, max_size: int = 10, name: str = "sluice"
+) -> AsyncConnectionPool[Connection]:
     """A connection pool whose connections act as `sluice_app`; open it with `await pool.open()`."""
     return AsyncConnectionPool(
         url,

@@ -90,7 +90,7 @@ def _write_server_settings(pgdata: Path) -> None:
         handle.write("\n# Sluice embedded defaults\n" + "\n".join(lines) + "\n")
 
 
-class _home_lock:  # noqa: N801 - used as a context manager
+class _home_lock:
     """An exclusive file lock on SLUICE_HOME so two processes do not init the same server."""
 
     def __init__(self, home: Path) -> None:

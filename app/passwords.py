@@ -19,7 +19,9 @@ def hash_password(password: str, hasher: PasswordHasher | None = None) -> str:
     return (hasher or password_hasher()).hash(password)
 
 
-def verify_password(password_hash: str, password: str, hasher: PasswordHasher | None = None) -> bool:
+def verify_password(
+    password_hash: str, password: str, hasher: PasswordHasher | None = None
+) -> bool:
     """True when `password` matches the stored hash."""
     try:
         return (hasher or password_hasher()).verify(password_hash, password)

@@ -53,9 +53,7 @@ async def ensure_roles(conn: AsyncConnection[object]) -> None:
     """Create the application roles once per cluster and let the login user assume them."""
     await conn.execute(CREATE_ROLES)
     for role in (APP_ROLE, SYSTEM_ROLE):
-        await conn.execute(
-            sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role))
-        )
+        await conn.execute(sql.SQL("GRANT {} TO CURRENT_USER").format(sql.Identifier(role)))
         await conn.execute(
             sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(sql.Identifier(role))
         )

@@ -19,8 +19,12 @@ def register(commands: Any) -> None:
     mode.add_argument("--apply-all", action="store_true", help="apply pending migrations (default)")
     mode.add_argument("--status", action="store_true", help="list migrations and when applied")
     mode.add_argument("--drop-all", action="store_true", help="drop every table (disposable db)")
-    mode.add_argument("--rollback-to", type=int, metavar="N",
-                      help="roll back the migrations numbered above N (0: all)")
+    mode.add_argument(
+        "--rollback-to",
+        type=int,
+        metavar="N",
+        help="roll back the migrations numbered above N (0: all)",
+    )
     migrate.set_defaults(handler=run_migrate)
 
     db = commands.add_parser("db", help="the database in use")
@@ -68,7 +72,9 @@ async def run_db_stop(args: argparse.Namespace, settings: Settings) -> int:
         print("DATABASE_URL is set: Sluice does not manage that server")
         return 1
     stopped = stop_embedded_server(settings.home)
-    print("stopped the embedded PostgreSQL" if stopped else "the embedded PostgreSQL is not running")
+    print(
+        "stopped the embedded PostgreSQL" if stopped else "the embedded PostgreSQL is not running"
+    )
     return 0
 
 

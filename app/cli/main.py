@@ -26,8 +26,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = SluiceArgumentParser(
         prog="sluice", description="Postgres-native multi-tenant ETL for engineering data."
     )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
-                                     parser_class=SluiceArgumentParser)
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=SluiceArgumentParser
+    )
     commands_db.register(commands)
     return parser
 

@@ -70,11 +70,7 @@ class Person:
     display_name: str
     email: str
     login: str
-
-    @property
-    def account_id(self) -> str:
-        """Return the Jira Cloud accountId of this person."""
-        return f"5b10ac8d82e05b22cc7d{self.index:04x}"
+    account_id: str
 
     def to_jira(self) -> dict[str, Any]:
         """Render the person as a Jira user reference."""
@@ -159,7 +155,7 @@ _NAMES: tuple[tuple[str, str, str], ...] = (
 )
 
 PEOPLE: tuple[Person, ...] = tuple(
-    Person(index, name, f"{local}@example.com", login)
+    Person(index, name, f"{local}@example.com", login, f"5b10ac8d82e05b22cc7d{index:04x}")
     for index, (name, local, login) in enumerate(_NAMES)
 )
 

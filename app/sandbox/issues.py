@@ -6,7 +6,7 @@ import math
 import random
 from array import array
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, TypeVar
 
 from app.sandbox.catalog import (
     BACKLOG,
@@ -35,6 +35,7 @@ from app.sandbox.catalog import (
 from app.sandbox.timestamps import jira_date, jira_time
 
 DAY = 86_400
+T = TypeVar("T")
 EMBEDDED_HISTORY_LIMIT = 40
 _MASK = (1 << 64) - 1
 _TYPE_SHARES = (0.05, 0.40, 0.65, 0.85, 1.0)
@@ -141,13 +142,6 @@ def build_header_table(window: IssueWindow) -> HeaderTable:
         churn[index] = 1 if is_churn else 0
         created[index] = born
         updated[index] = born + max(lifetime, min(age, 600))
-    return table_from(types, churn, created, updated)
-
-
-def table_from(
-    types: bytearray, churn: bytearray, created: array[int], updated: array[int]
-) -> HeaderTable:
-    """Assemble a header table from its columns."""
     return HeaderTable(types=types, churn=churn, created=created, updated=updated)
 
 
@@ -200,7 +194,9 @@ class IssueLinks:
     dev_summary: str
 
 
-def generate_issue(window: IssueWindow, table: HeaderTable, index: int, links: IssueLinks) -> SandboxIssue:
+def generate_issue(
+    window: IssueWindow, table: HeaderTable, index: int, links: IssueLinks
+) -> SandboxIssue:
     """Generate the issue at an index with its full changelog."""
     rng = random.Random(window.seed * 1_000_003 + index)
     project = window.project_of(index)
@@ -209,27 +205,29 @@ def generate_issue(window: IssueWindow, table: HeaderTable, index: int, links: I
     updated = table.updated[index]
     churn = table.churn[index] == 1
     maturity = min(1.0, (updated - created) / (30 * DAY))
-    reporter = rng.choice(PEOPLE)
-    assignee: Person | None = None if rng.random() < 0.15 else rng.choice(PEOPLE)
+    reporter = _pick(rng, PEOPLE)
+    assignee: Person | None = None if rng.random() < 0.15 else _pick(rng, PEOPLE)
     priority = PRIORITIES[min(4, int(rng.triangular(0, 5, 2)))]
     if churn:
-        target = rng.randint(EMBEDDED_HISTORY_LIMIT + 1, 160)
-        others = rng.randint(3, 12)
+        target = EMBEDDED_HISTORY_LIMIT + 1 + int(rng.random() * 120)
+        others = 3 + int(rng.random() * 10)
         path = _walk(rng, target - others, stop_at_done=False)
     else:
-        others = rng.choice((0, 0, 0, 1, 1, 2, 3, 4))
-        path = _walk(rng, rng.randint(0, 3 + int(10 * maturity)), stop_at_done=True)
+        others = _pick(rng, (0, 0, 0, 1, 1, 2, 3, 4))
+        path = _walk(rng, int(rng.random() * (4 + int(10 * maturity))), stop_at_done=True)
     kinds = [True] * len(path) + [False] * others
     rng.shuffle(kinds)
     span = max(updated - created - 1, 0)
-    times = sorted(created + 1 + int(rng.random() * span) for _ in kinds)
+    times = sorted([created + 1 + int(rng.random() * span) for _ in kinds])
     base_history = int(issue_id(index)) * 10_000
     histories: list[dict[str, Any]] = []
     status = BACKLOG
     resolved_at: int | None = None
     steps = iter(path)
+    draw = rng.random
+    people = len(PEOPLE)
     for number, (is_status, moment) in enumerate(zip(kinds, times, strict=True)):
-        author = assignee if assignee is not None and rng.random() < 0.7 else rng.choice(PEOPLE)
+        author = assignee if assignee is not None and draw() < 0.7 else PEOPLE[int(draw() * people)]
         if is_status:
             target_status = next(steps)
             items = status_items(status, target_status)
@@ -238,12 +236,12 @@ def generate_issue(window: IssueWindow, table: HeaderTable, index: int, links: I
             elif target_status.category != "done":
                 resolved_at = None
             status = target_status
-        elif rng.random() < 0.6:
-            new_assignee = rng.choice(PEOPLE)
+        elif draw() < 0.6:
+            new_assignee = PEOPLE[int(draw() * people)]
             items = [_person_item("assignee", assignee, new_assignee)]
             assignee = new_assignee
         else:
-            new_priority = rng.choice(PRIORITIES)
+            new_priority = PRIORITIES[int(draw() * len(PRIORITIES))]
             items = [_change_item("priority", priority, new_priority)]
             priority = new_priority
         histories.append(history(base_history + number, author, moment, items))
@@ -304,9 +302,7 @@ def status_items(source: Status, target: Status) -> list[dict[str, Any]]:
     return items
 
 
-def _resolution_item(
-    old: tuple[str, str] | None, new: tuple[str, str] | None
-) -> dict[str, Any]:
+def _resolution_item(old: tuple[str, str] | None, new: tuple[str, str] | None) -> dict[str, Any]:
     """Return a resolution change item."""
     return {
         "field": "resolution",
@@ -345,7 +341,9 @@ def _change_item(field: str, old: tuple[str, str], new: tuple[str, str]) -> dict
     }
 
 
-def history(number: int, author: Person, moment: int, items: list[dict[str, Any]]) -> dict[str, Any]:
+def history(
+    number: int, author: Person, moment: int, items: list[dict[str, Any]]
+) -> dict[str, Any]:
     """Return one changelog history."""
     return {
         "id": str(number),
@@ -372,17 +370,17 @@ def _fields(
     """Return the descriptive fields of an issue (summary, people, labels, points)."""
     project = window.project_of(index)
     if type_name == EPIC.name:
-        summary = f"Epic: {rng.choice(OBJECTS)} overhaul"
+        summary = f"Epic: {_pick(rng, OBJECTS)} overhaul"
     else:
-        summary = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)}"
+        summary = f"{_pick(rng, VERBS)} {_pick(rng, OBJECTS)}"
         if rng.random() < 0.5:
-            summary = f"{summary} {rng.choice(QUALIFIERS)}"
+            summary = f"{summary} {_pick(rng, QUALIFIERS)}"
     points = None
     if type_name not in (EPIC.name, SUBTASK.name) and rng.random() < 0.7:
-        points = float(rng.choice((1, 2, 3, 5, 8, 13)))
+        points = float(_pick(rng, (1, 2, 3, 5, 8, 13)))
     due = None
     if rng.random() < 0.2:
-        due = jira_date(window.end + rng.randint(-200, 60) * DAY)
+        due = jira_date(window.end + int(rng.random() * 260 - 200) * DAY)
     return {
         "summary": summary,
         "description": _description(rng),
@@ -396,7 +394,7 @@ def _fields(
         "assignee": assignee.to_jira() if assignee else None,
         "reporter": reporter.to_jira(),
         "creator": reporter.to_jira(),
-        "labels": sorted(rng.sample(LABELS, rng.choice((0, 0, 1, 1, 2, 3)))),
+        "labels": _labels(rng),
         "duedate": due,
         "parent": None,
         "customfield_10016": points,
@@ -404,16 +402,27 @@ def _fields(
     }
 
 
+def _pick(rng: random.Random, options: tuple[T, ...]) -> T:
+    """Return one of the options, uniformly (cheaper than Random.choice)."""
+    return options[int(rng.random() * len(options))]
+
+
+def _labels(rng: random.Random) -> list[str]:
+    """Return zero to three distinct labels, sorted."""
+    wanted = _pick(rng, (0, 0, 1, 1, 2, 3))
+    return sorted({_pick(rng, LABELS) for _ in range(wanted)})
+
+
 def _description(rng: random.Random) -> dict[str, Any] | None:
     """Return an Atlassian Document Format description (sometimes long, sometimes none)."""
     roll = rng.random()
     if roll < 0.1:
         return None
-    paragraphs = rng.randint(60, 200) if roll > 0.98 else rng.randint(1, 3)
+    paragraphs = 60 + int(rng.random() * 140) if roll > 0.98 else 1 + int(rng.random() * 3)
     content = [
         {
             "type": "paragraph",
-            "content": [{"type": "text", "text": " ".join(rng.sample(PHRASES, 2))}],
+            "content": [{"type": "text", "text": f"{_pick(rng, PHRASES)} {_pick(rng, PHRASES)}"}],
         }
         for _ in range(paragraphs)
     ]
