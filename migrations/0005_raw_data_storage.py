@@ -64,6 +64,16 @@ CREATE INDEX etl_job_queue_open_run_idx ON etl_job_queue (tenant_id, run_id)
     WHERE status IN ('pending', 'running', 'paused');
 CREATE INDEX etl_job_queue_finished_idx ON etl_job_queue (completed_at)
     WHERE status IN ('completed', 'failed', 'cancelled');
+
+-- Wake idle workers on commit of any statement that adds jobs (one NOTIFY a statement).
+CREATE FUNCTION etl_job_queue_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('sluice_queue', TG_OP);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER etl_job_queue_notify AFTER INSERT ON etl_job_queue
+    FOR EACH STATEMENT EXECUTE FUNCTION etl_job_queue_notify();
 """
 
 VIEWS = """
@@ -90,6 +100,7 @@ GROUP BY q.tenant_id, t.name, q.job_type, date_trunc('minute', q.completed_at);
 DROP = """
 DROP VIEW IF EXISTS queue_throughput, queue_failed, queue_overview;
 DROP TABLE IF EXISTS etl_job_queue, raw_extraction_data CASCADE;
+DROP FUNCTION IF EXISTS etl_job_queue_notify();
 """
 
 

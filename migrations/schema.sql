@@ -882,5 +882,7 @@ workflows.system_access ALL TO {sluice_system} USING (true) CHECK (true)
 workflows.tenant_isolation ALL TO {sluice_app} USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer)) CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer))
 
 -- triggers
+CREATE TRIGGER etl_job_queue_notify AFTER INSERT ON public.etl_job_queue FOR EACH STATEMENT EXECUTE FUNCTION etl_job_queue_notify()
 
 -- functions
+etl_job_queue_notify()

@@ -161,9 +161,13 @@ class SandboxIssue:
         return _STATUS_BY_ID[self.fields["status"]["id"]]
 
     def to_api(
-        self, base_url: str, fields: frozenset[str] | None, with_changelog: bool
+        self,
+        base_url: str,
+        fields: frozenset[str] | None,
+        with_changelog: bool,
+        history_limit: int = EMBEDDED_HISTORY_LIMIT,
     ) -> dict[str, Any]:
-        """Render the issue as a search result; fields None means ids only."""
+        """Render the issue as search returns it; fields None means no fields object."""
         rendered: dict[str, Any] = {
             "expand": "operations,versionedRepresentations,editmeta,changelog,renderedFields",
             "id": self.id,
@@ -172,11 +176,13 @@ class SandboxIssue:
         }
         if fields is not None:
             if "*all" in fields or "*navigable" in fields:
-                rendered["fields"] = self.fields
+                rendered["fields"] = {
+                    k: v for k, v in self.fields.items() if f"-{k}" not in fields
+                }
             else:
                 rendered["fields"] = {k: v for k, v in self.fields.items() if k in fields}
         if with_changelog:
-            shown = self.histories[:EMBEDDED_HISTORY_LIMIT]
+            shown = self.histories[:history_limit]
             rendered["changelog"] = {
                 "startAt": 0,
                 "maxResults": len(shown),

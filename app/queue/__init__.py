@@ -1,0 +1,1 @@
+"""The etl_job_queue: PostgreSQL as the pipeline's job queue."""

@@ -1,0 +1,45 @@
+"""What a stage handler receives: its job, the tenant's database, and the handoff."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from app.db import Connection, tenant_transaction
+from app.queue import ops
+from app.queue.model import ClaimedJob
+
+
+class LostJobError(Exception):
+    """The worker no longer holds this job (it was rescued or cancelled): roll back."""
+
+
+@dataclass
+class JobContext:
+    """One running job. A handler that writes output does so in `ctx.transaction()`,
+    which also completes the job and enqueues the next stage atomically."""
+
+    job: ClaimedJob
+    worker: str
+    pool: AsyncConnectionPool[Connection]
+    completed: bool = False
+    progress: dict[str, Any] = field(default_factory=dict)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Connection]:
+        """The tenant's transaction; on success the job is marked completed in it."""
+        async with tenant_transaction(self.pool, self.job.tenant_id) as conn:
+            yield conn
+            if not await ops.complete_one(conn, self.worker, self.job, self.progress):
+                raise LostJobError(
+                    f"job {self.job.id} is no longer held by {self.worker}; its output is rolled back"
+                )
+        self.completed = True
+
+
+Handler = Callable[[JobContext], Awaitable[None]]
+HandlerRegistry = dict[str, Handler]

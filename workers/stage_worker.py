@@ -1,0 +1,312 @@
+"""The etl_job_queue worker: claims fair batches, runs stage handlers, completes in batches.
+
+Tasks inside one worker process:
+- claimer: claims up to the free concurrency, fairly across tenants, and starts handlers;
+  sleeps on LISTEN between claims (polling only as the fallback);
+- completer: commits the completions of handlers that wrote nothing, in batches;
+- heartbeat: refreshes the heartbeat of every held job in one statement, and rescues
+  jobs of workers whose heartbeat stopped;
+- listener: a dedicated LISTEN connection that wakes the claimer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import psycopg
+import structlog
+from psycopg_pool import AsyncConnectionPool
+
+from app.db import Connection, DatabaseUnavailableError, connect, open_pool
+from app.queue import ops
+from app.queue.backoff import retry_delay
+from app.queue.context import HandlerRegistry, JobContext
+from app.queue.errors import PermanentJobError, RetryableJobError
+from app.queue.model import QUEUE_CHANNEL, ClaimedJob
+from app.queue.ops import ClaimScope
+
+log = structlog.get_logger("sluice.worker")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WorkerConfig:
+    """How one worker process behaves."""
+
+    scope: ClaimScope = field(default_factory=ClaimScope)
+    concurrency: int = 10
+    batch_size: int = 100
+    poll_interval: float = 2.0
+    heartbeat_interval: float = 5.0
+    stall_timeout: float = 30.0
+    shutdown_grace: float = 20.0
+    completion_linger: float = 0.002
+
+
+def worker_name() -> str:
+    """host:pid:random — unique per process, readable in `locked_by`."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class StageWorker:
+    """One worker process's queue loop."""
+
+    def __init__(
+        self,
+        url: str,
+        handlers: HandlerRegistry,
+        config: WorkerConfig = WorkerConfig(),
+        name: str | None = None,
+    ) -> None:
+        self.url = url
+        self.handlers = handlers
+        self.config = config
+        self.name = name or worker_name()
+        self.scope = ClaimScope(
+            job_types=tuple(t for t in config.scope.job_types if t in handlers),
+            tenant_id=config.scope.tenant_id,
+            tier=config.scope.tier,
+        )
+        self.in_flight: dict[tuple[int, int], asyncio.Task[None]] = {}
+        self.to_complete: list[tuple[int, int]] = []
+        self.stopping = asyncio.Event()
+        self.wake = asyncio.Event()
+        self.slot_free = asyncio.Event()
+        self.completions_due = asyncio.Event()
+        self.claimed_total = 0
+        self.completed_total = 0
+        self.failed_total = 0
+        self._conns: dict[str, Connection] = {}
+        self.pool: AsyncConnectionPool[Connection] | None = None
+
+    # -- connections -------------------------------------------------------------------
+
+    async def _call(
+        self,
+        slot: str,
+        what: str,
+        fn: Callable[..., Awaitable[T]],
+        *args: Any,
+        retry: bool = True,
+        **kwargs: Any,
+    ) -> T:
+        """Run `fn(conn, *args)` on a dedicated sluice_system connection ("claim" or
+        "done"), reconnecting as needed; a lost database never kills the worker."""
+        delay = 0.2
+        while True:
+            conn = self._conns.get(slot)
+            try:
+                if conn is None or conn.closed:
+                    conn = self._conns[slot] = await connect(self.url, autocommit=True)
+                    await conn.execute("SET ROLE sluice_system")
+                return await fn(conn, *args, **kwargs)
+            except (psycopg.OperationalError, OSError, DatabaseUnavailableError) as exc:
+                if conn is not None:
+                    await conn.close()
+                self._conns.pop(slot, None)
+                if not retry:
+                    raise
+                log.warning(
+                    "database unavailable; retrying", step=what, error=str(exc), retry_in_s=delay
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    # -- main loop ---------------------------------------------------------------------
+
+    async def run(self, install_signal_handlers: bool = True) -> None:
+        """Serve until SIGTERM/SIGINT (or `stop()`), then drain gracefully."""
+        if not self.scope.job_types:
+            raise ValueError("no handler is registered for any of the requested stages")
+        if install_signal_handlers:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(sig, self.stop)
+        self.pool = await open_pool(
+            self.url, min_size=1, max_size=self.config.concurrency + 1, name=f"worker-{self.name}"
+        )
+        log.info(
+            "worker started",
+            worker=self.name,
+            stages=list(self.scope.job_types),
+            tenant_id=self.scope.tenant_id,
+            tier=self.scope.tier,
+            concurrency=self.config.concurrency,
+        )
+        tasks = [
+            asyncio.create_task(self._listen(), name="listener"),
+            asyncio.create_task(self._complete_loop(), name="completer"),
+            asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
+        ]
+        try:
+            await self._claim_loop()
+            await self._drain()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            for conn in self._conns.values():
+                await conn.close()
+            await self.pool.close()
+            log.info(
+                "worker stopped",
+                worker=self.name,
+                claimed=self.claimed_total,
+                completed=self.completed_total,
+                failed=self.failed_total,
+            )
+
+    def stop(self) -> None:
+        """Stop claiming; in-flight jobs get the grace period to finish."""
+        if not self.stopping.is_set():
+            log.info("worker stopping", worker=self.name, in_flight=len(self.in_flight))
+        self.stopping.set()
+        self.wake.set()
+        self.slot_free.set()
+
+    async def _claim_loop(self) -> None:
+        while not self.stopping.is_set():
+            free = self.config.concurrency - len(self.in_flight)
+            if free <= 0:
+                self.slot_free.clear()
+                await self.slot_free.wait()
+                continue
+            want = min(free, self.config.batch_size)
+            self.wake.clear()
+            jobs = await self._call("claim", "claim", ops.claim_batch, self.name, want, self.scope)
+            for job in jobs:
+                self.in_flight[job.key] = asyncio.create_task(self._run_job(job))
+            self.claimed_total += len(jobs)
+            if len(jobs) < want:
+                # The ready set is drained: sleep until a NOTIFY or the polling fallback.
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wake.wait(), self.config.poll_interval)
+
+    async def _run_job(self, job: ClaimedJob) -> None:
+        assert self.pool is not None
+        structlog.contextvars.bind_contextvars(
+            tenant_id=job.tenant_id, job_id=job.id, run_id=job.run_id, job_type=job.job_type
+        )
+        ctx = JobContext(job=job, worker=self.name, pool=self.pool)
+        try:
+            await self.handlers[job.job_type](ctx)
+        except asyncio.CancelledError:
+            raise  # shutdown: the job is released, not failed
+        except PermanentJobError as exc:
+            await self._fail(job, str(exc), permanent=True)
+        except RetryableJobError as exc:
+            await self._fail(job, str(exc), permanent=False, retry_after=exc.retry_after)
+        except Exception as exc:
+            await self._fail(job, f"{type(exc).__name__}: {exc}", permanent=False)
+        else:
+            if ctx.completed:
+                self.completed_total += 1
+            else:
+                self.to_complete.append(job.key)
+                self.completions_due.set()
+        finally:
+            self.in_flight.pop(job.key, None)
+            self.slot_free.set()
+
+    async def _fail(
+        self, job: ClaimedJob, error: str, *, permanent: bool, retry_after: float | None = None
+    ) -> None:
+        delay = retry_delay(job.retry_count + 1, retry_after=retry_after)
+        outcome = await self._call(
+            "done",
+            "fail",
+            ops.fail,
+            self.name,
+            job,
+            error,
+            permanent=permanent,
+            delay_seconds=delay,
+        )
+        self.failed_total += 1
+        log.warning(
+            "job attempt failed",
+            error=error,
+            permanent=permanent,
+            outcome=outcome.status if outcome else "not held",
+            retry_in_s=round(delay, 2) if outcome and outcome.status == "pending" else None,
+        )
+
+    async def _complete_loop(self) -> None:
+        while True:
+            await self.completions_due.wait()
+            self.completions_due.clear()
+            if len(self.to_complete) < self.config.batch_size and self.in_flight:
+                await asyncio.sleep(self.config.completion_linger)  # let a batch gather
+            await self._flush_completions()
+
+    async def _flush_completions(self) -> None:
+        if not self.to_complete:
+            return
+        keys, self.to_complete = self.to_complete, []
+        done = await self._call("done", "complete", ops.complete_batch, self.name, keys)
+        self.completed_total += done
+
+    async def _heartbeat_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.config.heartbeat_interval)
+            held = list(self.in_flight) + list(self.to_complete)
+            try:
+                if held:
+                    await self._call(
+                        "done", "heartbeat", ops.heartbeat, self.name, held, retry=False
+                    )
+                rescued = await self._call(
+                    "claim", "rescue", ops.rescue_stalled, self.config.stall_timeout, retry=False
+                )
+                if rescued:
+                    log.warning("rescued stalled jobs", jobs=len(rescued))
+            except (psycopg.OperationalError, OSError, DatabaseUnavailableError) as exc:
+                log.warning("heartbeat failed; will retry", error=str(exc))
+
+    async def _listen(self) -> None:
+        delay = 0.2
+        while True:
+            try:
+                conn = await connect(self.url, autocommit=True)
+                async with conn:
+                    await conn.execute(f"LISTEN {QUEUE_CHANNEL}")
+                    delay = 0.2
+                    self.wake.set()  # work may have arrived while not listening
+                    async for _ in conn.notifies():
+                        self.wake.set()
+            except (psycopg.OperationalError, OSError) as exc:
+                log.warning("LISTEN connection lost; polling until it is back", error=str(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+
+    async def _drain(self) -> None:
+        """Let in-flight jobs finish within the grace period, then release the rest."""
+        if self.in_flight:
+            _, pending = await asyncio.wait(
+                list(self.in_flight.values()), timeout=self.config.shutdown_grace
+            )
+            for task in pending:
+                task.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        await self._flush_completions()
+        leftover = list(self.in_flight)
+        if leftover:
+            released = await self._call("done", "release", ops.release, self.name, leftover)
+            log.info("released unfinished jobs", jobs=released)
+
+
+def stage_counts(worker: StageWorker) -> dict[str, Any]:
+    """Counters for logs and tests."""
+    return {
+        "claimed": worker.claimed_total,
+        "completed": worker.completed_total,
+        "failed": worker.failed_total,
+    }
