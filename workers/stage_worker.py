@@ -85,9 +85,20 @@ class StageWorker:
         self.completed_total = 0
         self.failed_total = 0
         self._conns: dict[str, Connection] = {}
+        self._conn_locks: dict[str, asyncio.Lock] = {}
         self.pool: AsyncConnectionPool[Connection] | None = None
 
     # -- connections -------------------------------------------------------------------
+
+    async def _connection(self, slot: str) -> Connection:
+        """The slot's connection, opened once even when several tasks ask at the same time."""
+        async with self._conn_locks.setdefault(slot, asyncio.Lock()):
+            conn = self._conns.get(slot)
+            if conn is None or conn.closed:
+                conn = await connect(self.url, autocommit=True)
+                await conn.execute("SET ROLE sluice_system")
+                self._conns[slot] = conn
+            return conn
 
     async def _call(
         self,
@@ -102,11 +113,9 @@ class StageWorker:
         "done"), reconnecting as needed; a lost database never kills the worker."""
         delay = 0.2
         while True:
-            conn = self._conns.get(slot)
+            conn = None
             try:
-                if conn is None or conn.closed:
-                    conn = self._conns[slot] = await connect(self.url, autocommit=True)
-                    await conn.execute("SET ROLE sluice_system")
+                conn = await self._connection(slot)
                 return await fn(conn, *args, **kwargs)
             except (psycopg.OperationalError, OSError, DatabaseUnavailableError) as exc:
                 if conn is not None:
@@ -274,30 +283,33 @@ class StageWorker:
     async def _listen(self) -> None:
         delay = 0.2
         while True:
+            conn: Connection | None = None
             try:
                 conn = await connect(self.url, autocommit=True)
-                async with conn:
-                    await conn.execute(f"LISTEN {QUEUE_CHANNEL}")
-                    delay = 0.2
-                    self.wake.set()  # work may have arrived while not listening
-                    async for _ in conn.notifies():
-                        self.wake.set()
-            except (psycopg.OperationalError, OSError) as exc:
+                await conn.execute(f"LISTEN {QUEUE_CHANNEL}")
+                delay = 0.2
+                self.wake.set()  # work may have arrived while not listening
+                async for _ in conn.notifies():
+                    self.wake.set()
+            except (psycopg.OperationalError, OSError, DatabaseUnavailableError) as exc:
                 log.warning("LISTEN connection lost; polling until it is back", error=str(exc))
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 5.0)
+            finally:
+                if conn is not None:
+                    await conn.close()
 
     async def _drain(self) -> None:
         """Let in-flight jobs finish within the grace period, then release the rest."""
+        leftover: list[tuple[int, int]] = []
         if self.in_flight:
-            _, pending = await asyncio.wait(
-                list(self.in_flight.values()), timeout=self.config.shutdown_grace
-            )
+            keys = {task: key for key, task in self.in_flight.items()}
+            _, pending = await asyncio.wait(list(keys), timeout=self.config.shutdown_grace)
+            leftover = [keys[task] for task in pending]
             for task in pending:
                 task.cancel()
             await asyncio.gather(*pending, return_exceptions=True)
         await self._flush_completions()
-        leftover = list(self.in_flight)
         if leftover:
             released = await self._call("done", "release", ops.release, self.name, leftover)
             log.info("released unfinished jobs", jobs=released)

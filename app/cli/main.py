@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from app.cli import commands_db
+from app.cli import commands_db, commands_queue
 from app.cli.errors import CLI_ERRORS, CommandError
 from app.config import ConfigError, load_settings
 from app.logging import configure_logging
@@ -30,6 +30,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="command", required=True, metavar="COMMAND", parser_class=SluiceArgumentParser
     )
     commands_db.register(commands)
+    commands_queue.register(commands)
     return parser
 
 

@@ -12,6 +12,7 @@ from app.sandbox.faults import Flavor
 from app.sandbox.traffic import header_value, send_json
 
 GITHUB_DOCS = "https://docs.github.com/rest"
+DEFAULT_TOKEN = "sandbox-token"  # noqa: S105 - the public token of the local sandbox
 
 
 def presented_token(authorization: str | None, flavor: Flavor) -> str | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
-from typing import Literal
+from typing import Any, Literal
 
 import anyio
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -15,8 +15,12 @@ from app.sandbox.traffic import send_json
 
 Flavor = Literal["jira", "github"]
 SPEC_EXAMPLE = "5xx=0.10,429=0.05,slow=0.02:3.0,truncate=0.01,retry_after=1,seed=7"
-_SHARE_KEYS = {"5xx": "server_errors", "429": "rate_limited", "truncate": "truncated",
-               "incomplete": "incomplete"}
+_SHARE_KEYS = {
+    "5xx": "server_errors",
+    "429": "rate_limited",
+    "truncate": "truncated",
+    "incomplete": "incomplete",
+}
 _KEYS = (*_SHARE_KEYS, "slow", "retry_after", "seed", "exempt", "gql_nodes")
 _HTML_ERRORS = {502: "Bad Gateway", 504: "Gateway Timeout"}
 
@@ -39,7 +43,7 @@ class FaultSpec:
     @classmethod
     def parse(cls, text: str | None) -> FaultSpec:
         """Parse "5xx=0.1,429=0.05,slow=0.02:3.0,truncate=0.01,seed=7" (empty: no faults)."""
-        values: dict[str, float | int] = {}
+        values: dict[str, Any] = {}
         exempt: list[str] = []
         for raw in (text or "").split(","):
             part = raw.strip()
@@ -70,8 +74,7 @@ class FaultSpec:
                 exempt.append(value)
             else:
                 raise ValueError(
-                    f"Fault spec part '{part}': unknown fault '{key}' "
-                    f"(known: {', '.join(_KEYS)})"
+                    f"Fault spec part '{part}': unknown fault '{key}' (known: {', '.join(_KEYS)})"
                 )
         spec = replace(cls(), **values, exempt=tuple(exempt))
         if spec.server_errors + spec.rate_limited > 1.0:
@@ -244,7 +247,9 @@ def _exempt(path: str, exempt: tuple[str, ...]) -> bool:
 
 async def _send_html(send: Send, status: int, reason: str) -> None:
     """Send the HTML error page a proxy in front of the API would send."""
-    body = f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>"
+    body = (
+        f"<html><head><title>{status} {reason}</title></head><body><h1>{reason}</h1></body></html>"
+    )
     encoded = body.encode()
     await send(
         {

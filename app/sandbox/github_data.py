@@ -209,10 +209,10 @@ def generate_pull_request(layout: PullRequestLayout, table: HeaderTable, index: 
         created = issues.start + (end - issues.start) * index // count
     roll = rng.random()
     state = "MERGED" if roll < 0.65 else "CLOSED" if roll < 0.8 else "OPEN"
-    finished = min(end, created + rng.randint(600, 9 * DAY))
+    finished = _within(created, rng.randint(600, 9 * DAY), end, rng)
     merged = finished if state == "MERGED" else None
     closed = finished if state != "OPEN" else None
-    updated = finished if state != "OPEN" else min(end, created + rng.randint(60, 30 * DAY))
+    updated = finished if state != "OPEN" else _within(created, rng.randint(60, 30 * DAY), end, rng)
     phrase = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)}"
     slug = phrase.lower().replace(" ", "-")
     keys: list[str] = []
@@ -255,6 +255,13 @@ def generate_pull_request(layout: PullRequestLayout, table: HeaderTable, index: 
     )
 
 
+def _within(start: int, duration: int, end: int, rng: random.Random) -> int:
+    """Return start + duration, or a random moment before end when that would pass it."""
+    if start + duration <= end:
+        return start + duration
+    return start + int((end - start) * rng.random())
+
+
 def _repository_name(index: int) -> str:
     """Return the name of the repository at an index."""
     return REPOSITORY_NAMES[index] if index < len(REPOSITORY_NAMES) else f"service-{index:05d}"
@@ -289,7 +296,7 @@ def commit_node(pull: PullRequest, seed: int, position: int) -> dict[str, Any]:
     rng = _nested_rng(pull, seed, 0, position)
     author = pull.author if rng.random() < 0.8 else rng.choice(PEOPLE)
     when = github_time(_moment(pull, position, pull.commit_count))
-    oid = "%040x" % rng.getrandbits(160)
+    oid = f"{rng.getrandbits(160):040x}"
     message = pull.title if position == 0 else f"{rng.choice(VERBS)} {rng.choice(OBJECTS)}"
     return {
         "id": f"PURC_kwDOSbx{pull.index:08x}{position:04x}",

@@ -176,9 +176,7 @@ class SandboxIssue:
         }
         if fields is not None:
             if "*all" in fields or "*navigable" in fields:
-                rendered["fields"] = {
-                    k: v for k, v in self.fields.items() if f"-{k}" not in fields
-                }
+                rendered["fields"] = {k: v for k, v in self.fields.items() if f"-{k}" not in fields}
             else:
                 rendered["fields"] = {k: v for k, v in self.fields.items() if k in fields}
         if with_changelog:

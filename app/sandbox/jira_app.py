@@ -11,14 +11,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from app.sandbox.access import TokenMiddleware
+from app.sandbox.access import DEFAULT_TOKEN, TokenMiddleware
 from app.sandbox.catalog import ISSUE_TYPES, Project, Status
 from app.sandbox.dataset import SandboxDataset
 from app.sandbox.devstatus import DATA_TYPES, dev_status_detail
 from app.sandbox.faults import FaultInjector, FaultMiddleware, FaultSpec
 from app.sandbox.jira_search import SearchRejected, plan_search, run_page, search_response
 from app.sandbox.quotas import FixedWindow, JiraQuotaMiddleware
-from app.sandbox.timestamps import Clock, jira_time, system_clock, epoch
+from app.sandbox.timestamps import Clock, epoch, jira_time, system_clock
 from app.sandbox.traffic import RequestTraffic, TrafficMiddleware
 
 SEARCH_REMOVED = (
@@ -115,9 +115,7 @@ class JiraEndpoints:
         except SearchRejected as exc:
             return jira_error(400, str(exc))
         base_url = str(request.base_url)
-        return JSONResponse(
-            search_response(self.dataset, page, base_url, fields, with_changelog)
-        )
+        return JSONResponse(search_response(self.dataset, page, base_url, fields, with_changelog))
 
     async def search_removed(self, request: Request) -> Response:
         """Answer the removed /rest/api/{2,3}/search with 410 Gone."""
@@ -221,7 +219,9 @@ class JiraEndpoints:
         """Answer GET /rest/api/3/project/{idOrKey}."""
         project = self._project(request)
         if project is None:
-            return jira_error(404, f"No project could be found with key '{request.path_params['id_or_key']}'.")
+            return jira_error(
+                404, f"No project could be found with key '{request.path_params['id_or_key']}'."
+            )
         return JSONResponse(self._project_api(request, project, True))
 
     def _status_api(self, request: Request, status: Status) -> dict[str, Any]:
@@ -239,7 +239,9 @@ class JiraEndpoints:
         """Answer GET /rest/api/3/project/{idOrKey}/statuses: issue types with statuses."""
         project = self._project(request)
         if project is None:
-            return jira_error(404, f"No project could be found with key '{request.path_params['id_or_key']}'.")
+            return jira_error(
+                404, f"No project could be found with key '{request.path_params['id_or_key']}'."
+            )
         statuses = [self._status_api(request, s) for s in self.dataset.statuses()]
         return JSONResponse(
             [
@@ -306,7 +308,7 @@ class JiraEndpoints:
 def create_jira_app(
     dataset: SandboxDataset,
     *,
-    token: str = "sandbox-token",
+    token: str = DEFAULT_TOKEN,
     faults: FaultSpec | None = None,
     clock: Clock = system_clock,
     history_budget: int | None = 1_000,

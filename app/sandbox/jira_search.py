@@ -18,10 +18,21 @@ from app.sandbox.jql import Clause, JqlError, JqlQuery, Junction, Negation, Node
 from app.sandbox.timestamps import parse_jql_moment
 
 Predicate = Callable[[int], bool]
-_ORDER_FIELDS = {"key": "key", "issuekey": "key", "updated": "updated", "updateddate": "updated",
-                 "created": "created", "createddate": "created", "id": "key"}
-_DATE_FIELDS = {"updated": "updated", "updateddate": "updated", "created": "created",
-                "createddate": "created"}
+_ORDER_FIELDS = {
+    "key": "key",
+    "issuekey": "key",
+    "updated": "updated",
+    "updateddate": "updated",
+    "created": "created",
+    "createddate": "created",
+    "id": "key",
+}
+_DATE_FIELDS = {
+    "updated": "updated",
+    "updateddate": "updated",
+    "created": "created",
+    "createddate": "created",
+}
 _COMPARE: dict[str, Callable[[int, int], bool]] = {
     "=": lambda a, b: a == b,
     "!=": lambda a, b: a != b,
@@ -167,10 +178,13 @@ def _updated_floor(node: Node, dataset: SandboxDataset, now: datetime) -> int | 
     clauses = node.parts if isinstance(node, Junction) and node.operator == "and" else (node,)
     floor: int | None = None
     for part in clauses:
-        if isinstance(part, Clause) and _DATE_FIELDS.get(part.field) == "updated":
-            if part.operator in (">=", ">", "="):
-                moment = parse_jql_moment(part.values[0], now)
-                floor = moment if floor is None else max(floor, moment)
+        if (
+            isinstance(part, Clause)
+            and _DATE_FIELDS.get(part.field) == "updated"
+            and part.operator in (">=", ">", "=")
+        ):
+            moment = parse_jql_moment(part.values[0], now)
+            floor = moment if floor is None else max(floor, moment)
     return floor
 
 
@@ -230,10 +244,11 @@ def _compile_clause(dataset: SandboxDataset, clause: Clause, now: datetime) -> P
         return _membership_text(
             operator, field, lambda i: dataset.issue(i).status.category, wanted_keys
         )
-    if field == "resolution":
-        if operator in ("is", "is not") or values[0].lower() == "unresolved":
-            resolved = operator in ("is not", "!=")
-            return lambda i: (dataset.issue(i).fields["resolution"] is not None) == resolved
+    if field == "resolution" and (
+        operator in ("is", "is not") or values[0].lower() == "unresolved"
+    ):
+        resolved = operator in ("is not", "!=")
+        return lambda i: (dataset.issue(i).fields["resolution"] is not None) == resolved
     raise JqlError(
         f"Field '{clause.field}' does not exist or you do not have permission to view it."
     )
@@ -271,9 +286,7 @@ def _project_positions(dataset: SandboxDataset, values: tuple[str, ...]) -> set[
             if lowered in (p.key.lower(), p.id, p.name.lower())
         ]
         if not matches:
-            raise JqlError(
-                f"The value '{value}' does not exist for the field 'project'."
-            )
+            raise JqlError(f"The value '{value}' does not exist for the field 'project'.")
         positions.update(matches)
     return positions
 
@@ -332,4 +345,8 @@ def search_response(
 def _id_only(dataset: SandboxDataset, index: int, base_url: str) -> dict[str, Any]:
     """Render an issue as search returns it when no fields are asked for."""
     issue_id = str(10_000 + index)
-    return {"id": issue_id, "key": dataset.key_of(index), "self": f"{base_url}rest/api/3/issue/{issue_id}"}
+    return {
+        "id": issue_id,
+        "key": dataset.key_of(index),
+        "self": f"{base_url}rest/api/3/issue/{issue_id}",
+    }

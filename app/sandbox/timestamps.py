@@ -36,19 +36,19 @@ def from_epoch(seconds: int) -> datetime:
 def jira_time(seconds: int) -> str:
     """Format epoch seconds like Jira Cloud: 2024-01-05T10:11:12.000+0000."""
     t = time.gmtime(seconds)
-    return "%04d-%02d-%02dT%02d:%02d:%02d.000+0000" % t[:6]
+    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}T{t[3]:02d}:{t[4]:02d}:{t[5]:02d}.000+0000"
 
 
 def jira_date(seconds: int) -> str:
     """Format epoch seconds as a Jira date field: 2024-01-05."""
     t = time.gmtime(seconds)
-    return "%04d-%02d-%02d" % t[:3]
+    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}"
 
 
 def github_time(seconds: int) -> str:
     """Format epoch seconds like GitHub: 2024-01-05T10:11:12Z."""
     t = time.gmtime(seconds)
-    return "%04d-%02d-%02dT%02d:%02d:%02dZ" % t[:6]
+    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}T{t[3]:02d}:{t[4]:02d}:{t[5]:02d}Z"
 
 
 def iso_time(moment: datetime) -> str:

@@ -1,0 +1,34 @@
+"""The stage handlers a `sluice worker` runs, by job type."""
+
+from __future__ import annotations
+
+import importlib
+
+from app.queue.context import HandlerRegistry
+
+
+class HandlerLoadError(Exception):
+    """A --handlers reference cannot be imported."""
+
+
+def default_handlers() -> HandlerRegistry:
+    """The built-in stage handlers, by job type."""
+    registry: HandlerRegistry = {}
+    return registry
+
+
+def load_handlers(reference: str | None) -> HandlerRegistry:
+    """Handlers from `module:attribute` (a registry dict or a function returning one)."""
+    if not reference:
+        return default_handlers()
+    module_name, _, attribute = reference.partition(":")
+    if not module_name or not attribute:
+        raise HandlerLoadError(f"--handlers {reference!r} must look like package.module:name")
+    try:
+        target = getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as exc:
+        raise HandlerLoadError(f"cannot load handlers from {reference!r}: {exc}") from exc
+    registry = target() if callable(target) else target
+    if not isinstance(registry, dict):
+        raise HandlerLoadError(f"{reference!r} is not a registry of stage handlers")
+    return registry
