@@ -177,9 +177,11 @@ def test_sigterm_finishes_short_jobs_and_releases_long_ones(workers: Workers) ->
 
 async def test_listen_wakes_an_idle_worker_well_before_polling(fresh_db_url: str) -> None:
     started: list[float] = []
+    ran = asyncio.Event()
 
     async def handler(ctx: JobContext) -> None:
         started.append(time.perf_counter())
+        ran.set()
 
     worker = StageWorker(
         fresh_db_url,
@@ -193,13 +195,12 @@ async def test_listen_wakes_an_idle_worker_well_before_polling(fresh_db_url: str
         await asyncio.sleep(0.5)  # the worker is idle, sleeping on LISTEN
         latencies = []
         for _ in range(5):
-            before = len(started)
+            ran.clear()
             sent = time.perf_counter()
             await ops.enqueue(
                 conn, [NewJob(tenant_id=tenant_id(fresh_db_url), job_type="transform")]
             )
-            while len(started) == before:
-                await asyncio.sleep(0.001)
+            await asyncio.wait_for(ran.wait(), 10)
             latencies.append(started[-1] - sent)
             await asyncio.sleep(0.2)
     finally:
