@@ -82,6 +82,13 @@ TABLE etl_runs -- row level security (forced)
     stats jsonb NOT NULL DEFAULT '{}'::jsonb
     error_message text
 
+TABLE extraction_watermarks -- row level security (forced)
+    tenant_id integer NOT NULL
+    integration_id bigint NOT NULL
+    entity_type text NOT NULL
+    watermark timestamp with time zone NOT NULL
+    updated_at timestamp with time zone NOT NULL DEFAULT now()
+
 TABLE integrations -- row level security (forced)
     tenant_id integer NOT NULL
     id bigint NOT NULL IDENTITY
@@ -496,6 +503,13 @@ etl_runs.etl_runs_tenant_id_integration_id_fkey: FOREIGN KEY (tenant_id, integra
 etl_runs.etl_runs_tenant_id_not_null: NOT NULL tenant_id
 etl_runs.etl_runs_trigger_check: CHECK ((trigger = ANY (ARRAY['schedule'::text, 'manual'::text, 'cli'::text, 'api'::text])))
 etl_runs.etl_runs_trigger_not_null: NOT NULL trigger
+extraction_watermarks.extraction_watermarks_entity_type_not_null: NOT NULL entity_type
+extraction_watermarks.extraction_watermarks_integration_id_not_null: NOT NULL integration_id
+extraction_watermarks.extraction_watermarks_pkey: PRIMARY KEY (tenant_id, integration_id, entity_type)
+extraction_watermarks.extraction_watermarks_tenant_id_integration_id_fkey: FOREIGN KEY (tenant_id, integration_id) REFERENCES integrations(tenant_id, id) ON DELETE CASCADE
+extraction_watermarks.extraction_watermarks_tenant_id_not_null: NOT NULL tenant_id
+extraction_watermarks.extraction_watermarks_updated_at_not_null: NOT NULL updated_at
+extraction_watermarks.extraction_watermarks_watermark_not_null: NOT NULL watermark
 integrations.integrations_active_not_null: NOT NULL active
 integrations.integrations_base_url_not_null: NOT NULL base_url
 integrations.integrations_created_at_not_null: NOT NULL created_at
@@ -762,6 +776,7 @@ CREATE UNIQUE INDEX etl_jobs_tenant_id_execution_order_key ON public.etl_jobs US
 CREATE UNIQUE INDEX etl_jobs_tenant_id_job_name_key ON public.etl_jobs USING btree (tenant_id, job_name)
 CREATE UNIQUE INDEX etl_runs_pkey ON public.etl_runs USING btree (tenant_id, id)
 CREATE INDEX etl_runs_started_idx ON public.etl_runs USING btree (tenant_id, started_at DESC)
+CREATE UNIQUE INDEX extraction_watermarks_pkey ON public.extraction_watermarks USING btree (tenant_id, integration_id, entity_type)
 CREATE UNIQUE INDEX integrations_pkey ON public.integrations USING btree (tenant_id, id)
 CREATE UNIQUE INDEX integrations_tenant_id_name_key ON public.integrations USING btree (tenant_id, name)
 CREATE INDEX job_logs_created_idx ON public.job_logs USING btree (tenant_id, created_at DESC)
@@ -834,6 +849,8 @@ etl_jobs.system_access ALL TO {sluice_system} USING (true) CHECK (true)
 etl_jobs.tenant_isolation ALL TO {sluice_app} USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer)) CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer))
 etl_runs.system_access ALL TO {sluice_system} USING (true) CHECK (true)
 etl_runs.tenant_isolation ALL TO {sluice_app} USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer)) CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer))
+extraction_watermarks.system_access ALL TO {sluice_system} USING (true) CHECK (true)
+extraction_watermarks.tenant_isolation ALL TO {sluice_app} USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer)) CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer))
 integrations.system_access ALL TO {sluice_system} USING (true) CHECK (true)
 integrations.tenant_isolation ALL TO {sluice_app} USING ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer)) CHECK ((tenant_id = (NULLIF(current_setting('app.tenant_id'::text, true), ''::text))::integer))
 job_logs.system_access ALL TO {sluice_system} USING (true) CHECK (true)

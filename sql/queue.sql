@@ -168,10 +168,13 @@ WHERE status = ANY (%(from_statuses)s::text[])
 RETURNING tenant_id, id
 
 -- name: job_progress_update
+-- Guarded by the holder: a job rescued from this worker cannot have its checkpoint moved.
 UPDATE etl_job_queue
 SET progress = progress || %(progress)s::jsonb,
     heartbeat_at = coalesce(%(now)s::timestamptz, now())
 WHERE tenant_id = %(tenant_id)s AND id = %(id)s AND status = 'running'
+  AND locked_by = %(worker)s
+RETURNING id
 
 -- name: job_get
 SELECT * FROM etl_job_queue WHERE tenant_id = %(tenant_id)s AND id = %(id)s

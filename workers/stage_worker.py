@@ -32,6 +32,7 @@ from app.queue.context import HandlerRegistry, JobContext
 from app.queue.errors import PermanentJobError, RetryableJobError
 from app.queue.model import QUEUE_CHANNEL, ClaimedJob
 from app.queue.ops import ClaimScope
+from app.runs import finish_run_if_done
 
 log = structlog.get_logger("sluice.worker")
 T = TypeVar("T")
@@ -65,8 +66,10 @@ class StageWorker:
         handlers: HandlerRegistry,
         config: WorkerConfig = WorkerConfig(),
         name: str | None = None,
+        services: Any = None,
     ) -> None:
         self.url = url
+        self.services = services
         self.handlers = handlers
         self.config = config
         self.name = name or worker_name()
@@ -77,6 +80,7 @@ class StageWorker:
         )
         self.in_flight: dict[tuple[int, int], asyncio.Task[None]] = {}
         self.to_complete: list[tuple[int, int]] = []
+        self.run_of: dict[tuple[int, int], int] = {}  # job key -> run id, until completed
         self.stopping = asyncio.Event()
         self.wake = asyncio.Event()
         self.slot_free = asyncio.Event()
@@ -204,7 +208,9 @@ class StageWorker:
         structlog.contextvars.bind_contextvars(
             tenant_id=job.tenant_id, job_id=job.id, run_id=job.run_id, job_type=job.job_type
         )
-        ctx = JobContext(job=job, worker=self.name, pool=self.pool)
+        ctx = JobContext(job=job, worker=self.name, pool=self.pool, services=self.services)
+        if job.run_id is not None:
+            self.run_of[job.key] = job.run_id
         try:
             await self.handlers[job.job_type](ctx)
         except asyncio.CancelledError:
@@ -218,6 +224,7 @@ class StageWorker:
         else:
             if ctx.completed:
                 self.completed_total += 1
+                self.run_of.pop(job.key, None)
             else:
                 self.to_complete.append(job.key)
                 self.completions_due.set()
@@ -240,6 +247,9 @@ class StageWorker:
             delay_seconds=delay,
         )
         self.failed_total += 1
+        run_id = self.run_of.pop(job.key, None)
+        if outcome is not None and outcome.status == "failed" and run_id is not None:
+            await self._call("done", "finish run", _finish_run, job.tenant_id, run_id)
         log.warning(
             "job attempt failed",
             error=error,
@@ -262,6 +272,9 @@ class StageWorker:
         keys, self.to_complete = self.to_complete, []
         done = await self._call("done", "complete", ops.complete_batch, self.name, keys)
         self.completed_total += done
+        runs = {(key[0], run) for key in keys if (run := self.run_of.pop(key, None)) is not None}
+        for tenant_id, run_id in sorted(runs):
+            await self._call("done", "finish run", _finish_run, tenant_id, run_id)
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -313,6 +326,11 @@ class StageWorker:
         if leftover:
             released = await self._call("done", "release", ops.release, self.name, leftover)
             log.info("released unfinished jobs", jobs=released)
+
+
+async def _finish_run(conn: Connection, tenant_id: int, run_id: int) -> None:
+    async with conn.transaction():
+        await finish_run_if_done(conn, tenant_id, run_id)
 
 
 def stage_counts(worker: StageWorker) -> dict[str, Any]:

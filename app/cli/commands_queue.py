@@ -13,6 +13,7 @@ from app.config import Settings
 from app.db import Connection, connect, resolve_database_url
 from app.queue.model import JOB_TYPES, TIERS, QueueError
 from app.queue.ops import ClaimScope
+from app.services import open_services
 from app.sqlstore import query
 from app.stages import HandlerLoadError, load_handlers
 from workers.stage_worker import StageWorker, WorkerConfig
@@ -139,7 +140,8 @@ async def run_worker(args: argparse.Namespace, settings: Settings) -> int:
         stall_timeout=args.stall_timeout,
         shutdown_grace=args.shutdown_grace,
     )
-    await StageWorker(url, handlers, config).run()
+    async with open_services(settings) as services:
+        await StageWorker(url, handlers, config, services=services).run()
     return 0
 
 

@@ -6,6 +6,8 @@ from app.config import ConfigError
 from app.crypto import CredentialError
 from app.db import DatabaseUnavailableError
 from app.embedded_pg import EmbeddedDatabaseError
+from app.integrations.base import IntegrationError
+from app.sync import SyncError
 from migrations.runner import MigrationError
 
 
@@ -23,4 +25,6 @@ CLI_ERRORS: tuple[type[Exception], ...] = (
     DatabaseUnavailableError,
     EmbeddedDatabaseError,
     MigrationError,
+    IntegrationError,
+    SyncError,
 )

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from app.cli import commands_db, commands_queue
+from app.cli import commands_db, commands_integration, commands_queue
 from app.cli.errors import CLI_ERRORS, CommandError
 from app.config import ConfigError, load_settings
 from app.logging import configure_logging
@@ -31,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands_db.register(commands)
     commands_queue.register(commands)
+    commands_integration.register(commands)
     return parser
 
 

@@ -12,6 +12,7 @@ from psycopg_pool import AsyncConnectionPool
 from app.db import Connection, tenant_transaction
 from app.queue import ops
 from app.queue.model import ClaimedJob
+from app.runs import finish_run_if_done
 
 
 class LostJobError(Exception):
@@ -26,6 +27,7 @@ class JobContext:
     job: ClaimedJob
     worker: str
     pool: AsyncConnectionPool[Connection]
+    services: Any = None  # app.services.Services in a real worker; tests may pass None
     completed: bool = False
     progress: dict[str, Any] = field(default_factory=dict)
 
@@ -38,7 +40,17 @@ class JobContext:
                 raise LostJobError(
                     f"job {self.job.id} is no longer held by {self.worker}; its output is rolled back"
                 )
+            if self.job.run_id is not None:
+                await finish_run_if_done(conn, self.job.tenant_id, self.job.run_id)
         self.completed = True
+
+    async def save_progress(self, conn: Connection, **progress: Any) -> None:
+        """Advance this job's progress/checkpoint inside the caller's transaction."""
+        self.progress.update(progress)
+        if not await ops.update_progress(conn, self.worker, self.job, progress):
+            raise LostJobError(
+                f"job {self.job.id} is no longer held by {self.worker}; this page is rolled back"
+            )
 
 
 Handler = Callable[[JobContext], Awaitable[None]]

@@ -265,13 +265,25 @@ async def requeue(conn: Connection, selection: JobFilter = JobFilter()) -> int:
 
 
 async def update_progress(
-    conn: Connection, job: ClaimedJob, progress: dict[str, Any], now: datetime | None = None
-) -> None:
-    """Merge counters into a running job's progress (also refreshes its heartbeat)."""
-    await conn.execute(
+    conn: Connection,
+    worker: str,
+    job: ClaimedJob,
+    progress: dict[str, Any],
+    now: datetime | None = None,
+) -> bool:
+    """Merge counters into a running job's progress (also refreshes its heartbeat).
+    Returns False when the worker no longer holds the job."""
+    cur = await conn.execute(
         query("job_progress_update"),
-        {"tenant_id": job.tenant_id, "id": job.id, "progress": Jsonb(progress), "now": now},
+        {
+            "tenant_id": job.tenant_id,
+            "id": job.id,
+            "worker": worker,
+            "progress": Jsonb(progress),
+            "now": now,
+        },
     )
+    return await cur.fetchone() is not None
 
 
 async def purge_finished(conn: Connection, cutoff: datetime, batch: int = 5000) -> int:

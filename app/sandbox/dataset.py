@@ -13,10 +13,16 @@ from app.sandbox.catalog import ISSUE_TYPES, PROJECTS, STATUSES, IssueType, Proj
 from app.sandbox.github_data import (
     PullRequest,
     PullRequestLayout,
+    PullTimeline,
     Repository,
+    comment_node,
+    commit_node,
     generate_pull_request,
     generate_repository,
+    pull_timeline,
     repository_index,
+    review_node,
+    thread_node,
 )
 from app.sandbox.issues import (
     DAY,
@@ -67,8 +73,6 @@ class SandboxDataset:
         self._repositories: list[Repository] | None = None
         self._orders: dict[str, tuple[int, list[int]]] = {}
         self._key_offsets = self._project_offsets()
-
-    # Jira ground truth
 
     @property
     def issue_count(self) -> int:
@@ -179,11 +183,14 @@ class SandboxDataset:
         self.revision += 1
         return keys
 
+    def keys_updated_since(self, moment: datetime) -> set[str]:
+        """Return the keys of issues updated at or after a moment (what incremental JQL finds)."""
+        floor = epoch(moment)
+        return {self.key_of(i) for i in range(self.window.count) if self.updated_at(i) >= floor}
+
     def touched(self) -> dict[str, int]:
         """Return the keys of edited issues with how many edits each received."""
         return {self.key_of(i): len(moments) for i, moments in self._issue_touches.items()}
-
-    # Development data
 
     def dev_status(self, index: int) -> list[PullRequest]:
         """Return the pull requests that mention an issue (what dev-status lists)."""
@@ -191,7 +198,7 @@ class SandboxDataset:
 
     def dev_summary(self, index: int) -> str:
         """Return the dev-summary custom field of an issue: "{}" without development data."""
-        pulls = self.dev_status(index)
+        pulls = [self._timeline(g) for g in self.layout.pulls_of_issue(index)]
         if not pulls:
             return "{}"
         states = {pull.state for pull in pulls}
@@ -221,8 +228,6 @@ class SandboxDataset:
             f"stateCount={overall['stateCount']}}}, json={json.dumps(cached)}}}"
         )
 
-    # GitHub ground truth
-
     @property
     def pull_request_count(self) -> int:
         """Return how many pull requests exist across all repositories."""
@@ -239,7 +244,7 @@ class SandboxDataset:
             latest: dict[int, int] = {}
             for g in range(self.layout.pull_request_count):
                 repo = self.layout.repository_of(g)
-                latest[repo] = max(latest.get(repo, 0), self.pull(g, cache=False).updated)
+                latest[repo] = max(latest.get(repo, 0), self._timeline(g).updated)
             self._repositories = [
                 generate_repository(self.layout, j, latest.get(j))
                 for j in range(self.layout.repository_count)
@@ -270,6 +275,13 @@ class SandboxDataset:
                 self._pulls.popitem(last=False)
         return pull
 
+    def _timeline(self, index: int) -> PullTimeline:
+        """Return the state and times of a pull request without generating its text."""
+        timeline = pull_timeline(self.layout, self.headers(), index)[0]
+        if index in self._pull_touches:
+            return replace(timeline, updated=self._pull_touches[index])
+        return timeline
+
     def pull_requests(self, full_name: str) -> list[PullRequest]:
         """Return a repository's pull requests by number."""
         repo = self.repository(full_name)
@@ -284,6 +296,22 @@ class SandboxDataset:
         if repo is None or not 1 <= number <= self.layout.pull_count_in(repo.index):
             return None
         return self.pull(self.layout.pull_index(repo.index, number))
+
+    def commits(self, pull: PullRequest) -> list[dict[str, Any]]:
+        """Return every commit node of a pull request, as GraphQL serves them."""
+        return [commit_node(pull, self.seed, k) for k in range(pull.commit_count)]
+
+    def reviews(self, pull: PullRequest) -> list[dict[str, Any]]:
+        """Return every review node of a pull request."""
+        return [review_node(pull, self.seed, k) for k in range(pull.review_count)]
+
+    def comments(self, pull: PullRequest) -> list[dict[str, Any]]:
+        """Return every conversation comment node of a pull request."""
+        return [comment_node(pull, self.seed, k) for k in range(pull.comment_count)]
+
+    def review_threads(self, pull: PullRequest) -> list[dict[str, Any]]:
+        """Return every review thread of a pull request, each with all its comments."""
+        return [thread_node(pull, self.seed, k) for k in range(pull.thread_count)]
 
     def touch_pull_requests(self, full_name: str, numbers: Iterable[int], at: datetime) -> None:
         """Add a comment to pull requests at a moment, moving their updatedAt there."""

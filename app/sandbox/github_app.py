@@ -182,6 +182,8 @@ class GitHubEndpoints:
                 }
             )
         provided = body.get("variables") or {}
+        if not isinstance(provided, dict):
+            return JSONResponse({"errors": [{"message": "Variables must be a JSON object."}]})
         try:
             document = parse_document(body["query"])
             defaults, selections = choose_operation(document, body.get("operationName"))

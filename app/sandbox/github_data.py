@@ -195,24 +195,51 @@ class PullRequest:
         return replace(self, updated=at, comment_count=self.comment_count + 1)
 
 
-def generate_pull_request(layout: PullRequestLayout, table: HeaderTable, index: int) -> PullRequest:
-    """Generate the pull request at an index."""
+@dataclass(frozen=True, slots=True)
+class PullTimeline:
+    """When a pull request was opened, finished and last updated, and how it ended."""
+
+    created: int
+    state: str
+    merged: int | None
+    closed: int | None
+    updated: int
+
+
+def pull_timeline(
+    layout: PullRequestLayout, table: HeaderTable, index: int
+) -> tuple[PullTimeline, random.Random]:
+    """Draw the timeline of a pull request (the first draws of its generator)."""
     rng = random.Random(layout.seed * 1_000_003 + _STREAM_PULL + index)
-    issues = layout.issues
-    end = issues.end
+    end = layout.issues.end
     primary = layout.primary_issue(index)
-    mentioned = layout.mentioned_issue(index)
     if primary is not None:
         created = min(table.created[primary] + rng.randint(3_600, 20 * DAY), end - 3_600)
     else:
         count = max(layout.pull_request_count, 1)
-        created = issues.start + (end - issues.start) * index // count
+        created = layout.issues.start + (end - layout.issues.start) * index // count
     roll = rng.random()
     state = "MERGED" if roll < 0.65 else "CLOSED" if roll < 0.8 else "OPEN"
     finished = _within(created, rng.randint(600, 9 * DAY), end, rng)
     merged = finished if state == "MERGED" else None
     closed = finished if state != "OPEN" else None
     updated = finished if state != "OPEN" else _within(created, rng.randint(60, 30 * DAY), end, rng)
+    return PullTimeline(created, state, merged, closed, updated), rng
+
+
+def generate_pull_request(layout: PullRequestLayout, table: HeaderTable, index: int) -> PullRequest:
+    """Generate the pull request at an index."""
+    timeline, rng = pull_timeline(layout, table, index)
+    issues = layout.issues
+    primary = layout.primary_issue(index)
+    mentioned = layout.mentioned_issue(index)
+    created, state, merged, closed, updated = (
+        timeline.created,
+        timeline.state,
+        timeline.merged,
+        timeline.closed,
+        timeline.updated,
+    )
     phrase = f"{rng.choice(VERBS)} {rng.choice(OBJECTS)}"
     slug = phrase.lower().replace(" ", "-")
     keys: list[str] = []

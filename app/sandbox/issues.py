@@ -241,11 +241,13 @@ def generate_issue(
                 resolved_at = None
             status = target_status
         elif draw() < 0.6:
-            new_assignee = PEOPLE[int(draw() * people)]
+            shift = 1 + int(draw() * (people - 1))
+            new_assignee = PEOPLE[((assignee.index if assignee else 0) + shift) % people]
             items = [_person_item("assignee", assignee, new_assignee)]
             assignee = new_assignee
         else:
-            new_priority = PRIORITIES[int(draw() * len(PRIORITIES))]
+            others_priority = [p for p in PRIORITIES if p != priority]
+            new_priority = others_priority[int(draw() * len(others_priority))]
             items = [_change_item("priority", priority, new_priority)]
             priority = new_priority
         histories.append(history(base_history + number, author, moment, items))

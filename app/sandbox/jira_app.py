@@ -16,6 +16,7 @@ from app.sandbox.catalog import ISSUE_TYPES, Project, Status
 from app.sandbox.dataset import SandboxDataset
 from app.sandbox.devstatus import DATA_TYPES, dev_status_detail
 from app.sandbox.faults import FaultInjector, FaultMiddleware, FaultSpec
+from app.sandbox.issues import issue_id
 from app.sandbox.jira_search import SearchRejected, plan_search, run_page, search_response
 from app.sandbox.quotas import FixedWindow, JiraQuotaMiddleware
 from app.sandbox.timestamps import Clock, epoch, jira_time, system_clock
@@ -139,10 +140,9 @@ class JiraEndpoints:
             return jira_error(400, str(exc))
         histories = self.dataset.issue(index).histories
         values = histories[start : start + limit]
-        issue_id = str(10_000 + index)
         return JSONResponse(
             {
-                "self": f"{request.base_url}rest/api/3/issue/{issue_id}/changelog"
+                "self": f"{request.base_url}rest/api/3/issue/{issue_id(index)}/changelog"
                 f"?maxResults={limit}&startAt={start}",
                 "maxResults": limit,
                 "startAt": start,

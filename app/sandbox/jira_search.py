@@ -14,6 +14,7 @@ from typing import Any
 
 from app.sandbox.catalog import STATUS_CATEGORIES
 from app.sandbox.dataset import SandboxDataset
+from app.sandbox.issues import issue_id
 from app.sandbox.jql import Clause, JqlError, JqlQuery, Junction, Negation, Node, parse_jql
 from app.sandbox.timestamps import parse_jql_moment
 
@@ -344,9 +345,9 @@ def search_response(
 
 def _id_only(dataset: SandboxDataset, index: int, base_url: str) -> dict[str, Any]:
     """Render an issue as search returns it when no fields are asked for."""
-    issue_id = str(10_000 + index)
+    number = issue_id(index)
     return {
-        "id": issue_id,
+        "id": number,
         "key": dataset.key_of(index),
-        "self": f"{base_url}rest/api/3/issue/{issue_id}",
+        "self": f"{base_url}rest/api/3/issue/{number}",
     }

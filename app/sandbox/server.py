@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable
-from types import TracebackType
+from types import FrameType, TracebackType
 
 import httpx
 import uvicorn
@@ -199,6 +200,11 @@ def _new_runner() -> asyncio.Runner:
     return asyncio.Runner(loop_factory=factory)
 
 
+def _stop_on_sigterm(signum: int, frame: FrameType | None) -> None:
+    """Turn SIGTERM into the same clean stop as Ctrl-C."""
+    raise KeyboardInterrupt
+
+
 def serve(
     issues: int = 3_000,
     port: int = DEFAULT_PORT,
@@ -221,6 +227,8 @@ def serve(
         jira_port=port,
         github_port=port + 1 if port else 0,
     )
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
     with servers:
         summary = servers.dataset.to_summary()
         announce(f"Sandbox Jira:   {servers.jira_url}  (basic auth any-email:{token}, or Bearer)")

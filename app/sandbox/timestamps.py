@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -33,10 +34,19 @@ def from_epoch(seconds: int) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
 
 
+@functools.lru_cache(maxsize=8_192)
+def _day(days: int) -> str:
+    """Return the YYYY-MM-DD of a day number since the epoch."""
+    t = time.gmtime(days * 86_400)
+    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}"
+
+
 def jira_time(seconds: int) -> str:
     """Format epoch seconds like Jira Cloud: 2024-01-05T10:11:12.000+0000."""
-    t = time.gmtime(seconds)
-    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}T{t[3]:02d}:{t[4]:02d}:{t[5]:02d}.000+0000"
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, second = divmod(rest, 60)
+    return f"{_day(days)}T{hours:02d}:{minutes:02d}:{second:02d}.000+0000"
 
 
 def jira_date(seconds: int) -> str:
@@ -47,8 +57,10 @@ def jira_date(seconds: int) -> str:
 
 def github_time(seconds: int) -> str:
     """Format epoch seconds like GitHub: 2024-01-05T10:11:12Z."""
-    t = time.gmtime(seconds)
-    return f"{t[0]:04d}-{t[1]:02d}-{t[2]:02d}T{t[3]:02d}:{t[4]:02d}:{t[5]:02d}Z"
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, second = divmod(rest, 60)
+    return f"{_day(days)}T{hours:02d}:{minutes:02d}:{second:02d}Z"
 
 
 def iso_time(moment: datetime) -> str:

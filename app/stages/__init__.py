@@ -13,7 +13,9 @@ class HandlerLoadError(Exception):
 
 def default_handlers() -> HandlerRegistry:
     """The built-in stage handlers, by job type."""
-    registry: HandlerRegistry = {}
+    from app.stages.extract import extract
+
+    registry: HandlerRegistry = {"extract": extract}
     return registry
 
 

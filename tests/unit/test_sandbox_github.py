@@ -288,6 +288,7 @@ async def test_nested_commits_beyond_100_are_paged_through_pull_request(
             after = commits["pageInfo"]["endCursor"]
     assert pages == 2
     assert len(oids) == len(set(oids)) == big.commit_count > 100
+    assert oids == [node["commit"]["oid"] for node in dataset.commits(big)]
 
 
 @pytest.mark.parametrize(

@@ -256,6 +256,7 @@ async def test_incremental_jql_after_touch_returns_exactly_the_touched_issues(
             client, jql, fields="summary,status,updated", expand="changelog", maxResults=100
         )
     assert sorted(issue["key"] for issue in issues) == sorted(keys)
+    assert dataset.keys_updated_since(at - timedelta(minutes=5)) == set(keys)
     assert jira.state.requests["/rest/api/3/search/jql"] == len(pages) == 1
     for issue in issues:
         index = dataset.issue_index(issue["key"])

@@ -1,0 +1,1 @@
+"""Source systems (Jira, GitHub, …): a registry of providers that extract raw pages."""

@@ -1,0 +1,48 @@
+"""ETL runs: a run ends when its last queue job leaves the open statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from app.db import Connection
+from app.sqlstore import query
+
+
+async def create_run(
+    conn: Connection,
+    tenant_id: int,
+    *,
+    trigger: str,
+    triggered_by: str | None = None,
+    etl_job_id: int | None = None,
+    integration_id: int | None = None,
+) -> int:
+    """Open a run (status running) and return its id."""
+    cur = await conn.execute(
+        query("run_create"),
+        {
+            "tenant_id": tenant_id,
+            "etl_job_id": etl_job_id,
+            "integration_id": integration_id,
+            "trigger": trigger,
+            "triggered_by": triggered_by,
+        },
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return int(row["id"])
+
+
+async def finish_run_if_done(
+    conn: Connection, tenant_id: int, run_id: int, now: datetime | None = None
+) -> dict[str, Any] | None:
+    """Close the run when none of its jobs is open; call inside a transaction."""
+    cur = await conn.execute(query("run_lock"), {"tenant_id": tenant_id, "run_id": run_id})
+    if await cur.fetchone() is None:
+        return None  # already ended
+    cur = await conn.execute(
+        query("run_finish_if_done"), {"tenant_id": tenant_id, "run_id": run_id, "now": now}
+    )
+    row = await cur.fetchone()
+    return dict(row) if row else None
