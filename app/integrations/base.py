@@ -7,6 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
+PROVIDER_LABELS = {"jira": "Jira", "github": "GitHub"}
+
+
+def provider_label(provider: str) -> str:
+    """How people write a provider's name."""
+    return PROVIDER_LABELS.get(provider, provider.replace("_", " ").title())
+
 
 class IntegrationError(Exception):
     """A provider-level failure that a person must fix (wrong URL, token, JQL)."""
@@ -25,6 +32,11 @@ class IntegrationConfig:
     token: str = field(repr=False)
     base_search: str | None = None
     settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def provider_label(self) -> str:
+        """Jira, GitHub, …"""
+        return provider_label(self.provider)
 
     @property
     def label(self) -> str:

@@ -32,6 +32,9 @@ RateLimitRule = Callable[[httpx.Response], float | None]
 Sleep = Callable[[float], Awaitable[None]]
 
 
+_BACKOFF = wait_exponential_jitter(multiplier=0.5, max=8.0)
+
+
 class TransientHttpError(Exception):
     """A failure worth retrying in place (5xx, timeout, short rate limit)."""
 
@@ -83,7 +86,7 @@ class ApiClient:
                     return await self._send_once(method, path, params, json_body)
         except TransientHttpError as exc:
             raise RetryableJobError(
-                f"{self.integration.provider} at {self.integration.base_url} kept failing "
+                f"{self.integration.provider_label} at {self.integration.base_url} kept failing "
                 f"({exc}); the job will retry",
                 retry_after=exc.wait,
             ) from None
@@ -94,7 +97,7 @@ class ApiClient:
         if isinstance(exc, TransientHttpError) and exc.wait is not None:
             self.rate_limit_wait_s += exc.wait
             return exc.wait
-        return float(wait_exponential_jitter(initial=0.5, max=8.0)(state))
+        return float(_BACKOFF(state))
 
     async def _send_once(
         self,
@@ -129,7 +132,8 @@ class ApiClient:
             if wait > self.inline_wait_limit:
                 self.rate_limit_wait_s += wait
                 raise RetryableJobError(
-                    f"{self.integration.provider} rate limit: waiting {wait:.0f}s", retry_after=wait
+                    f"{self.integration.provider_label} rate limit: waiting {wait:.0f}s",
+                    retry_after=wait,
                 )
             raise TransientHttpError(f"rate limited ({response.status_code})", wait=wait)
         if response.status_code >= 500:
@@ -141,14 +145,14 @@ class ApiClient:
         except ValueError:
             # A cut-off body fails this attempt; the queue retries the job from its checkpoint.
             raise RetryableJobError(
-                f"malformed JSON from {self.integration.provider} {path} "
+                f"malformed JSON from {self.integration.provider_label} {path} "
                 f"({len(response.content)} bytes); the job will retry"
             ) from None
 
     def _permanent_message(self, response: httpx.Response, path: str) -> str:
         detail = self.describe_error(response).rstrip(". ")
         label = self.integration.label
-        provider = self.integration.provider.capitalize()
+        provider = self.integration.provider_label
         if response.status_code in (401, 403):
             return (
                 f"{provider} rejected the credentials for {label} ({response.status_code}): "

@@ -9,7 +9,7 @@ import psycopg
 
 from app.crypto import CredentialCipher
 from app.db import Connection
-from app.integrations.base import IntegrationConfig, IntegrationError
+from app.integrations.base import IntegrationConfig, IntegrationError, provider_label
 from app.integrations.registry import PROVIDERS
 from app.sqlstore import query
 
@@ -42,7 +42,7 @@ async def add_integration(
     if not token.strip():
         raise IntegrationError("the token cannot be empty")
     url = validate_base_url(base_url)
-    display = name or f"{provider.capitalize()} {urlsplit(url).netloc}"
+    display = name or f"{provider_label(provider)} {urlsplit(url).netloc}"
     try:
         async with conn.transaction():
             cur = await conn.execute(

@@ -22,7 +22,9 @@ PERSON_KEYS = ("displayName", "emailAddress", "accountId", "name")
 _NO_MAPPING: Mapping[str, str] = {}
 
 # A status transition before it becomes a record: sort key first, then what the record needs.
-_Transition = tuple[datetime, int, str, int, str | None, str | None, str | None, str | None, str | None]
+_Transition = tuple[
+    datetime, int, str, int, str | None, str | None, str | None, str | None, str | None
+]
 
 
 def transform_jira_issue(
