@@ -14,8 +14,10 @@ class HandlerLoadError(Exception):
 def default_handlers() -> HandlerRegistry:
     """The built-in stage handlers, by job type."""
     from app.stages.extract import extract
+    from app.stages.load import load
+    from app.stages.transform import transform
 
-    registry: HandlerRegistry = {"extract": extract}
+    registry: HandlerRegistry = {"extract": extract, "transform": transform, "load": load}
     return registry
 
 

@@ -27,16 +27,14 @@ from app.transform.links import transform_jira_dev_status
 
 @dataclass(frozen=True, slots=True)
 class TransformContext:
-    """What a transformer needs besides the raw record.
-
-    `issue_key` is the dev-status row's issue (the response does not name it);
-    `repository_full_name` is the pull request row's repository (else the node's own).
-    """
+    """What a transformer needs besides the raw record: tenant settings and the row's keys."""
 
     custom_field_mapping: CustomFieldMapping = field(default_factory=dict)
     story_points_field: str = DEFAULT_STORY_POINTS_FIELD
     dev_summary_field: str = DEFAULT_DEV_SUMMARY_FIELD
+    # The dev-status response does not name its issue: the extractor's row does.
     issue_key: str | None = None
+    # The pull request row's repository; when absent, the node's repository.nameWithOwner.
     repository_full_name: str | None = None
 
 

@@ -110,8 +110,6 @@ def transform_github_pull_request(
         comment_count=comment_total,
         review_thread_count=thread_total,
     )
-    if not repository:
-        read.fail("repository.nameWithOwner", "the repository's owner/name", None)
     if read.errors:
         return Failed(tuple(read.errors))
     return Ok(
@@ -121,16 +119,17 @@ def transform_github_pull_request(
 
 
 def _name_with_owner(read: FieldReader, repository: object) -> str | None:
-    """Return repository.nameWithOwner of a pull request node."""
+    """Return repository.nameWithOwner of a pull request node (owner/name)."""
     found = read.mapping(repository, "repository")
-    if found is None:
-        return None
-    return read.text(found.get("nameWithOwner"), "repository.nameWithOwner")
+    value = found.get("nameWithOwner") if found is not None else None
+    if type(value) is str and "/" in value:
+        return value
+    if found is not None or repository is None:
+        read.fail("repository.nameWithOwner", "the repository's owner/name", value)
+    return None
 
 
-def _connection(
-    read: FieldReader, owner: dict[str, Any], name: str, path: str = ""
-) -> tuple[list[Any], int]:
+def _connection(read: FieldReader, owner: dict[str, Any], name: str) -> tuple[list[Any], int]:
     """Return the nodes of a connection and its size (totalCount, else how many nodes)."""
     value = owner.get(name)
     if value is None:
@@ -138,17 +137,17 @@ def _connection(
     if type(value) is list:
         return value, len(value)
     if type(value) is not dict:
-        read.fail(f"{path}{name}", "a connection object", value)
+        read.fail(name, "a connection object", value)
         return [], 0
     nodes = value.get("nodes")
     edges = value.get("edges")
     if nodes is None and type(edges) is list:
         nodes = [edge.get("node") if type(edge) is dict else edge for edge in edges]
-    found = read.listing(nodes, f"{path}{name}.nodes")
+    found = read.listing(nodes, f"{name}.nodes")
     total = value.get("totalCount")
     if total is None:
         return found, len(found)
-    counted = read.integer(total, f"{path}{name}.totalCount")
+    counted = read.integer(total, f"{name}.totalCount")
     return found, len(found) if counted is None else counted
 
 
@@ -167,18 +166,17 @@ def _review(
     pr_id: str, node: object, position: int, skipped: list[RecordError]
 ) -> PrReviewRecord | None:
     """Read one review node; report and skip a malformed one."""
-    path = f"reviews.nodes[{position}]"
     if type(node) is not dict:
-        skipped.append(expected(pr_id, path, "a review object", node))
+        skipped.append(expected(pr_id, f"reviews.nodes[{position}]", "a review object", node))
         return None
-    read = FieldReader(pr_id)
+    read = FieldReader(pr_id, f"reviews.nodes[{position}].")
     review = PrReviewRecord(
-        external_id=read.identifier(node.get("id"), f"{path}.id", required=True) or "",
+        external_id=read.identifier(node.get("id"), "id", required=True) or "",
         pr_external_id=pr_id,
-        author=read.labelled(node.get("author"), f"{path}.author", _LOGIN),
-        state=read.text(node.get("state"), f"{path}.state"),
-        body=read.text(node.get("body"), f"{path}.body"),
-        submitted_at=read.timestamp(node.get("submittedAt"), f"{path}.submittedAt"),
+        author=read.labelled(node.get("author"), "author", _LOGIN),
+        state=read.text(node.get("state"), "state"),
+        body=read.text(node.get("body"), "body"),
+        submitted_at=read.timestamp(node.get("submittedAt"), "submittedAt"),
     )
     return _kept(review, read, skipped)
 
@@ -187,28 +185,27 @@ def _commit(
     pr_id: str, node: object, position: int, skipped: list[RecordError]
 ) -> PrCommitRecord | None:
     """Read one PullRequestCommit node (or a bare Commit); report and skip a malformed one."""
-    path = f"commits.nodes[{position}]"
     if type(node) is not dict:
-        skipped.append(expected(pr_id, path, "a commit object", node))
+        skipped.append(expected(pr_id, f"commits.nodes[{position}]", "a commit object", node))
         return None
-    read = FieldReader(pr_id)
+    read = FieldReader(pr_id, f"commits.nodes[{position}].")
     commit: dict[str, Any] | None = node
     if "oid" not in node and "commit" in node:
-        path = f"{path}.commit"
-        commit = read.mapping(node.get("commit"), path)
+        commit = read.mapping(node.get("commit"), "commit")
+        read.prefix += "commit."
     if commit is None:
         return _kept(None, read, skipped)
-    author = read.mapping(commit.get("author"), f"{path}.author") or {}
+    author = read.mapping(commit.get("author"), "author") or {}
     record = PrCommitRecord(
-        external_id=read.required_text(commit.get("oid"), f"{path}.oid"),
+        external_id=read.required_text(commit.get("oid"), "oid"),
         pr_external_id=pr_id,
-        message=read.text(commit.get("message"), f"{path}.message"),
-        author_name=read.text(author.get("name"), f"{path}.author.name"),
-        author_email=read.text(author.get("email"), f"{path}.author.email"),
-        authored_at=read.timestamp(commit.get("authoredDate"), f"{path}.authoredDate"),
-        committed_at=read.timestamp(commit.get("committedDate"), f"{path}.committedDate"),
-        additions=read.integer(commit.get("additions"), f"{path}.additions"),
-        deletions=read.integer(commit.get("deletions"), f"{path}.deletions"),
+        message=read.text(commit.get("message"), "message"),
+        author_name=read.text(author.get("name"), "author.name"),
+        author_email=read.text(author.get("email"), "author.email"),
+        authored_at=read.timestamp(commit.get("authoredDate"), "authoredDate"),
+        committed_at=read.timestamp(commit.get("committedDate"), "committedDate"),
+        additions=read.integer(commit.get("additions"), "additions"),
+        deletions=read.integer(commit.get("deletions"), "deletions"),
     )
     return _kept(record, read, skipped)
 
@@ -228,12 +225,12 @@ def _thread_comments(
     if type(thread) is not dict:
         skipped.append(expected(pr_id, path, "a review thread object", thread))
         return []
-    read = FieldReader(pr_id)
-    thread_path = read.text(thread.get("path"), f"{path}.path")
-    line = read.integer(thread.get("line"), f"{path}.line")
+    read = FieldReader(pr_id, f"{path}.")
+    thread_path = read.text(thread.get("path"), "path")
+    line = read.integer(thread.get("line"), "line")
     if line is None:
-        line = read.integer(thread.get("originalLine"), f"{path}.originalLine")
-    nodes, _ = _connection(read, thread, "comments", f"{path}.")
+        line = read.integer(thread.get("originalLine"), "originalLine")
+    nodes, _ = _connection(read, thread, "comments")
     if read.errors:
         skipped.extend(read.errors)
         return []
@@ -256,18 +253,18 @@ def _comment(
     if type(node) is not dict:
         skipped.append(expected(pr_id, path, "a comment object", node))
         return None
-    read = FieldReader(pr_id)
-    line = read.integer(node.get("line"), f"{path}.line")
+    read = FieldReader(pr_id, f"{path}.")
+    line = read.integer(node.get("line"), "line")
     record = PrCommentRecord(
-        external_id=read.identifier(node.get("id"), f"{path}.id", required=True) or "",
+        external_id=read.identifier(node.get("id"), "id", required=True) or "",
         pr_external_id=pr_id,
         comment_type=comment_type,
-        author=read.labelled(node.get("author"), f"{path}.author", _LOGIN),
-        body=read.text(node.get("body"), f"{path}.body"),
-        path=read.text(node.get("path"), f"{path}.path") or thread_path,
+        author=read.labelled(node.get("author"), "author", _LOGIN),
+        body=read.text(node.get("body"), "body"),
+        path=read.text(node.get("path"), "path") or thread_path,
         line=thread_line if line is None else line,
-        comment_created_at=read.timestamp(node.get("createdAt"), f"{path}.createdAt"),
-        comment_updated_at=read.timestamp(node.get("updatedAt"), f"{path}.updatedAt"),
+        comment_created_at=read.timestamp(node.get("createdAt"), "createdAt"),
+        comment_updated_at=read.timestamp(node.get("updatedAt"), "updatedAt"),
     )
     return _kept(record, read, skipped)
 

@@ -140,31 +140,74 @@ def status_changelogs(
         if type(items) is not list:
             read.fail(f"changelog.histories[{position}].items", "a list", items)
             continue
-        if not any(type(item) is dict and _is_status_item(item) for item in items):
-            continue
-        _read_transitions(read, history, position, items, seen, transitions)
+        found = _plain_transitions(history, items, seen)
+        if found is not None:
+            transitions.extend(found)
+        elif any(type(item) is dict and _is_status_item(item) for item in items):
+            _read_transitions(read, history, position, items, seen, transitions)
     transitions.sort()
     records: list[ChangelogRecord] = []
     entered = created
     for moment, _, history_id, item_position, *status, changed_by in transitions:
         records.append(
             ChangelogRecord(
-                external_id=f"{history_id}-{item_position}",
-                work_item_external_id=work_item_external_id,
-                from_status_external_id=status[0],
-                to_status_external_id=status[1],
-                from_status_name=status[2],
-                to_status_name=status[3],
-                transition_start_date=entered,
-                transition_change_date=moment,
-                time_in_status_seconds=(
-                    None if entered is None else int((moment - entered).total_seconds())
-                ),
-                changed_by=changed_by,
+                f"{history_id}-{item_position}",
+                work_item_external_id,
+                status[0],
+                status[1],
+                status[2],
+                status[3],
+                entered,
+                moment,
+                None if entered is None else int((moment - entered).total_seconds()),
+                changed_by,
             )
         )
         entered = moment
     return tuple(records)
+
+
+def _plain_transitions(
+    history: dict[str, Any], items: list[Any], seen: set[str]
+) -> list[_Transition] | None:
+    """Return the status items of a well-formed history quickly; None when it needs checking."""
+    found: list[tuple[int, str | None, str | None, str | None, str | None]] = []
+    for item_position, item in enumerate(items):
+        if type(item) is not dict:
+            return None
+        if not _is_status_item(item):
+            continue
+        source, target = item.get("from"), item.get("to")
+        source_name, target_name = item.get("fromString"), item.get("toString")
+        if (
+            (source is not None and type(source) is not str)
+            or (target is not None and type(target) is not str)
+            or (source_name is not None and type(source_name) is not str)
+            or (target_name is not None and type(target_name) is not str)
+        ):
+            return None
+        found.append((item_position, source, target, source_name, target_name))
+    if not found:
+        return []
+    history_id = history.get("id")
+    if type(history_id) is not str or not history_id:
+        return None
+    if history_id in seen:
+        return []
+    created = history.get("created")
+    moment = parse_timestamp(created) if type(created) is str else None
+    if moment is None:
+        return None
+    author = history.get("author")
+    changed_by = None
+    if author is not None:
+        changed_by = author.get("displayName") if type(author) is dict else None
+        if type(changed_by) is not str or not changed_by:
+            return None
+    seen.add(history_id)
+    # Numeric history ids order by length first, so "99" sorts before "100".
+    rank = len(history_id)
+    return [(moment, rank, history_id, *status, changed_by) for status in found]
 
 
 def _read_transitions(
@@ -187,7 +230,6 @@ def _read_transitions(
         read.fail(f"{path}.created", "an ISO 8601 timestamp", created)
         return
     author = read.labelled(history.get("author"), f"{path}.author", PERSON_KEYS)
-    # Numeric history ids order by length first, so "99" sorts before "100".
     id_rank = len(history_id)
     for item_position, item in enumerate(items):
         if type(item) is not dict:

@@ -37,16 +37,17 @@ def parse_date(text: str) -> date | None:
 class FieldReader:
     """Reads the fields of one raw record, remembering every field that had the wrong shape."""
 
-    __slots__ = ("errors", "record")
+    __slots__ = ("errors", "prefix", "record")
 
-    def __init__(self, record: str) -> None:
-        """Read fields of the record identified by `record` (external id or key)."""
+    def __init__(self, record: str, prefix: str = "") -> None:
+        """Read fields of `record` (external id or key); field names are under `prefix`."""
         self.record = record
+        self.prefix = prefix
         self.errors: list[RecordError] = []
 
     def fail(self, field: str, wanted: str, found: object) -> None:
         """Remember that a field held something other than what was wanted."""
-        self.errors.append(expected(self.record, field, wanted, found))
+        self.errors.append(expected(self.record, self.prefix + field, wanted, found))
 
     def text(self, value: object, field: str) -> str | None:
         """Return a string or null."""

@@ -70,7 +70,7 @@ class StatusTransition(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _Placed:
+class PlacedStep:
     """A step with its position in the workflow order (unmapped statuses included)."""
 
     name: str
@@ -83,26 +83,28 @@ class WorkflowMapping:
 
     __slots__ = ("_category_positions", "_commitment", "_placed")
 
-    def __init__(self, statuses: Mapping[str, WorkflowStep]) -> None:
-        """Index the status -> step mapping of one tenant (and integration)."""
+    def __init__(
+        self, statuses: Mapping[str, WorkflowStep], steps: Iterable[WorkflowStep] = ()
+    ) -> None:
+        """Index status -> step; `steps` adds workflow steps no status maps to yet."""
         self._placed = {
-            name.casefold(): _Placed(step.name, step.category, float(step.step_number))
+            name.casefold(): PlacedStep(step.name, step.category, float(step.step_number))
             for name, step in statuses.items()
         }
-        steps = {step.name: step for step in statuses.values()}.values()
-        numbers = [step.step_number for step in steps]
+        known = {step.name: step for step in (*steps, *statuses.values())}.values()
+        numbers = [step.step_number for step in known]
         low, high = (min(numbers), max(numbers)) if numbers else (0, 0)
         first = {
-            category: min((s.step_number for s in steps if s.category == category), default=None)
+            category: min((s.step_number for s in known if s.category == category), default=None)
             for category in _CATEGORY_ORDER
         }
-        last_to_do = max((s.step_number for s in steps if s.category == TO_DO), default=low - 1)
+        last_to_do = max((s.step_number for s in known if s.category == TO_DO), default=low - 1)
         fallback = {TO_DO: low - 1.0, IN_PROGRESS: last_to_do + 0.5, DONE: high + 1.0}
         self._category_positions = {
             category: float(number) if number is not None else fallback[category]
             for category, number in first.items()
         }
-        committed = [s.step_number for s in steps if s.is_commitment_point]
+        committed = [s.step_number for s in known if s.is_commitment_point]
         self._commitment = float(min(committed)) if committed else None
 
     @classmethod
@@ -112,7 +114,8 @@ class WorkflowMapping:
         """Build from workflow steps and status name -> step name (`statuses_mappings`)."""
         by_name = {step.name: step for step in steps}
         return cls(
-            {status: by_name[step] for status, step in status_steps.items() if step in by_name}
+            {status: by_name[step] for status, step in status_steps.items() if step in by_name},
+            by_name.values(),
         )
 
     @property
@@ -126,7 +129,7 @@ class WorkflowMapping:
         external_id: str | None,
         status_categories: Mapping[str, str],
         unmapped: set[str],
-    ) -> _Placed:
+    ) -> PlacedStep:
         """Return the step of a status, falling back to its Jira category when unmapped."""
         if name is not None:
             placed = self._placed.get(name.casefold())
@@ -140,7 +143,7 @@ class WorkflowMapping:
         if category is None and name is not None:
             category = status_categories.get(name) or status_categories.get(name.casefold())
         step_category = JIRA_CATEGORY_STEPS.get(category or "", TO_DO)
-        return _Placed(label, step_category, self._category_positions[step_category])
+        return PlacedStep(label, step_category, self._category_positions[step_category])
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +208,7 @@ class _Walk:
         self.work_time = self.review_time = 0
         self.time_in_steps: dict[str, int] = {}
 
-    def enter(self, previous: _Placed | None, step: _Placed, at: datetime | None) -> None:
+    def enter(self, previous: PlacedStep | None, step: PlacedStep, at: datetime | None) -> None:
         """Count the entry into a step (from another step, or at creation)."""
         category = step.category
         if category == IN_PROGRESS:
@@ -236,7 +239,7 @@ class _Walk:
         ):
             self.committed_at = at
 
-    def spend(self, step: _Placed, seconds: int) -> None:
+    def spend(self, step: PlacedStep, seconds: int) -> None:
         """Add a closed interval spent in a step."""
         self.time_in_steps[step.name] = self.time_in_steps.get(step.name, 0) + seconds
         if step.category == IN_PROGRESS:
@@ -248,12 +251,12 @@ class _Walk:
 def _current_step(
     mapping: WorkflowMapping,
     transitions: Sequence[StatusTransition],
-    last: _Placed | None,
+    last: PlacedStep | None,
     name: str | None,
     external_id: str | None,
     status_categories: Mapping[str, str],
     unmapped: set[str],
-) -> _Placed:
+) -> PlacedStep:
     """Place the current status; a status known only by id takes its name from the changelog."""
     if name is None and external_id is not None:
         if transitions and transitions[-1].to_status_external_id == external_id and last:
@@ -277,14 +280,13 @@ def compute_workflow_metrics(
     current_status_name: str | None = None,
     current_status_external_id: str | None = None,
 ) -> WorkflowMetrics:
-    """Compute the workflow metrics of one work item from its transitions, oldest first.
-
-    `status_categories` maps a status id or name to its Jira category key; it is consulted
-    only for statuses the mapping lacks. The current status defaults to the last one entered.
-    """
+    """Compute one work item's metrics from its transitions (oldest first) and workflow."""
+    # status_categories maps a status id or name to its Jira category key (new,
+    # indeterminate, done); only statuses the mapping lacks consult it. The current status
+    # defaults to the last one entered.
     unmapped: set[str] = set()
     has_current = current_status_name is not None or current_status_external_id is not None
-    step: _Placed | None = None
+    step: PlacedStep | None = None
     if transitions:
         first = transitions[0]
         step = mapping.place(

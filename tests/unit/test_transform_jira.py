@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
@@ -163,7 +164,7 @@ def test_sandbox_changelog_keeps_every_status_transition_in_order() -> None:
     created = parse_timestamp(raw["fields"]["created"])
     assert changelogs[0].transition_start_date == created
     assert changelogs[0].from_status_name == "Backlog"
-    for before, after in zip(changelogs, changelogs[1:], strict=False):
+    for before, after in itertools.pairwise(changelogs):
         assert after.transition_start_date == before.transition_change_date
         assert after.from_status_external_id == before.to_status_external_id
     for change in changelogs:

@@ -298,3 +298,20 @@ def test_sandbox_issue_metrics_add_up() -> None:
             assert found.work_last_completed_at is not None
         checked += 1
     assert checked > 100
+
+
+def test_commitment_step_without_statuses_still_counts() -> None:
+    steps = [
+        WorkflowStep("Backlog", "to_do", 1),
+        WorkflowStep("Committed", "to_do", 2, is_commitment_point=True),
+        WorkflowStep("Doing", "in_progress", 3),
+        WorkflowStep("Done", "done", 4),
+    ]
+    workflow = WorkflowMapping.from_steps(
+        steps, {"Backlog": "Backlog", "In Progress": "Doing", "Done": "Done"}
+    )
+    result = compute_workflow_metrics(
+        T0, moves((1, "Backlog", "In Progress"), (2, "In Progress", "Done")), workflow, {}
+    )
+    assert result.work_first_committed_at == at(1)
+    assert result.time_in_steps == {"Backlog": HOUR, "Doing": HOUR}

@@ -1,0 +1,1 @@
+"""Loading transformed records into the final tables with bulk upserts."""
