@@ -64,6 +64,7 @@ LOOP_WORKER = "loop"
 
 COMPLETED_SQL = "SELECT count(*) AS n FROM etl_job_queue WHERE status = 'completed'"
 PROCRASTINATE_DONE_SQL = "SELECT count(*) AS n FROM procrastinate_jobs WHERE status = 'succeeded'"
+RETRIED_SQL = "SELECT count(*) AS n FROM etl_job_queue WHERE retry_count > 0"
 PGQUEUER_DONE_SQL = "SELECT count(*) AS n FROM pgqueuer_log WHERE status = 'successful'"
 
 LOOP_CLAIM_SQL = """
@@ -273,6 +274,7 @@ class Bench:
     system: Connection
     tenants: Tenants
     incomplete: dict[str, dict[str, int]] = field(default_factory=dict)
+    observations: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @asynccontextmanager
@@ -332,6 +334,7 @@ async def watch_completions(
     started: float,
     limit_s: float,
     runner_task: asyncio.Task[Any] | None = None,
+    on_poll: Callable[[], None] | None = None,
 ) -> Watched:
     """Poll `query` (a count) until it reaches `target`, the runner ends, or time runs out;
     the elapsed time is measured from `started` to the poll that saw the target."""
@@ -339,6 +342,8 @@ async def watch_completions(
     while True:
         done = int(await scalar(conn, query))
         now = time.perf_counter()
+        if on_poll is not None:
+            on_poll()
         finished = runner_task is not None and runner_task.done()
         if done >= target or now >= deadline or finished:
             if finished and done < target:
@@ -426,6 +431,12 @@ async def bench_sluice(bench: Bench) -> Throughput:
     await enqueue_sluice(bench.system, bench.tenants.wex, count)
     await vacuum_analyze(bench, "etl_job_queue")
     progress(f"sluice: {count} jobs enqueued; worker concurrency {bench.config.sluice_concurrency}")
+    peak_unflushed = 0
+
+    def observe(worker: StageWorker) -> None:
+        nonlocal peak_unflushed
+        peak_unflushed = max(peak_unflushed, len(worker.to_complete))
+
     started = time.perf_counter()
     async with running_worker(bench.url, noop, bench.config.sluice_concurrency) as running:
         seen = await watch_completions(
@@ -435,8 +446,14 @@ async def bench_sluice(bench: Bench) -> Throughput:
             started,
             bench.config.timeout_for(count),
             running.task,
+            on_poll=lambda: observe(running.worker),
         )
     done = int(await scalar(bench.owner, COMPLETED_SQL))
+    bench.observations["sluice"] = {
+        "claims": running.worker.claimed_total,
+        "jobs_retried": int(await scalar(bench.owner, RETRIED_SQL)),
+        "peak_completions_waiting_in_worker": peak_unflushed,
+    }
     return record(bench, Throughput("sluice", count, done, seen.seconds))
 
 
@@ -624,7 +641,7 @@ async def bench_small_tenant_wait(bench: Bench, expected_rate: float) -> SmallTe
     started = time.perf_counter()
     async with running_worker(bench.url, handler, bench.config.sluice_concurrency) as running:
         for seq in range(small):
-            await asyncio.sleep(gap)
+            await asyncio.sleep(max(0.0, started + (seq + 1) * gap - time.perf_counter()))
             commits[seq] = await enqueue_one(bench.system, small_tenant, seq)
         target = backlog + small
         await watch_completions(
@@ -827,6 +844,7 @@ async def run(config: BenchConfig) -> dict[str, Any]:
             "postgres_version": facts["server_version"],
             "quick": config.quick,
         }
+        report["observations"] = bench.observations
         if bench.incomplete:
             report["incomplete"] = bench.incomplete
         return report

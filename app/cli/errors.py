@@ -7,6 +7,7 @@ from app.crypto import CredentialError
 from app.db import DatabaseUnavailableError
 from app.embedded_pg import EmbeddedDatabaseError
 from app.integrations.base import IntegrationError
+from app.reprocess import ReprocessError
 from app.sync import SyncError
 from migrations.runner import MigrationError
 
@@ -27,4 +28,5 @@ CLI_ERRORS: tuple[type[Exception], ...] = (
     MigrationError,
     IntegrationError,
     SyncError,
+    ReprocessError,
 )

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from app.cli import commands_db, commands_integration, commands_queue
+from app.cli import commands_db, commands_integration, commands_queue, commands_sync
 from app.cli.errors import CLI_ERRORS, CommandError
 from app.config import ConfigError, load_settings
 from app.logging import configure_logging
@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands_db.register(commands)
     commands_queue.register(commands)
     commands_integration.register(commands)
+    commands_sync.register(commands)
     return parser
 
 

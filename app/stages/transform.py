@@ -45,6 +45,13 @@ async def tenant_rules(conn: Connection, integration_id: int | None) -> TenantRu
         status_steps[row["status_from"]] = WorkflowStep(
             row["step_name"], row["step_category"], row["step_number"], row["is_commitment_point"]
         )
+    cur = await conn.execute(
+        query("transform_workflow_all_steps"), {"integration_id": integration_id}
+    )
+    steps = [
+        WorkflowStep(r["step_name"], r["step_category"], r["step_number"], r["is_commitment_point"])
+        for r in await cur.fetchall()
+    ]
     cur = await conn.execute(query("transform_status_catalog"), {"integration_id": integration_id})
     categories: dict[str, str] = {}
     names: dict[str, str] = {}
@@ -58,7 +65,7 @@ async def tenant_rules(conn: Connection, integration_id: int | None) -> TenantRu
     integration = await cur.fetchone()
     settings = (integration or {}).get("settings") or {}
     return TenantRules(
-        WorkflowMapping(status_steps),
+        WorkflowMapping(status_steps, steps),
         categories,
         names,
         keys,
