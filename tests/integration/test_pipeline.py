@@ -16,9 +16,15 @@ from app.sandbox import SandboxDataset, SandboxServers
 from app.services import Services, open_services
 from migrations.seeding import STATUS_MAPPINGS, WORKFLOW_STEPS
 from tests.conftest import SluiceRunner
-from tests.pipeline import add_sandbox_integrations, open_jobs, running_worker, scalar, sync
+from tests.pipeline import (
+    add_sandbox_integrations,
+    open_jobs,
+    running_worker,
+    scalar,
+    sync,
+    wait_until,
+)
 from tests.pipeline import sandbox_settings as make_settings
-from tests.pipeline import wait_until
 
 STAGES = ("extract", "transform", "load")
 CATEGORY_STEPS = {"new": "to_do", "indeterminate": "in_progress", "done": "done"}
