@@ -9,11 +9,14 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+import orjson
 import psycopg
 from psycopg.rows import DictRow, dict_row
+from psycopg.types.json import set_json_dumps, set_json_loads
 from psycopg_pool import AsyncConnectionPool
 
 from app.config import Settings
@@ -24,6 +27,23 @@ APP_ROLE = "sluice_app"
 SYSTEM_ROLE = "sluice_system"
 
 Connection = psycopg.AsyncConnection[DictRow]
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return float(value)
+    raise TypeError(f"cannot store a {type(value).__name__} as JSON")
+
+
+def json_dumps(value: Any) -> bytes:
+    """JSON for jsonb parameters (orjson: datetimes as RFC 3339)."""
+    return orjson.dumps(value, default=_json_default)
+
+
+def use_fast_json(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Serialise and parse jsonb with orjson on this connection."""
+    set_json_dumps(json_dumps, context=conn)
+    set_json_loads(orjson.loads, context=conn)
 
 
 class DatabaseUnavailableError(Exception):
@@ -49,7 +69,7 @@ def redact_url(url: str) -> str:
 async def connect(url: str, *, autocommit: bool = False, **kwargs: Any) -> Connection:
     """Open one connection as the URL's own user (migrations, LISTEN, admin tasks)."""
     try:
-        return await psycopg.AsyncConnection.connect(
+        conn = await psycopg.AsyncConnection.connect(
             url, autocommit=autocommit, row_factory=dict_row, connect_timeout=10, **kwargs
         )
     except psycopg.OperationalError as exc:
@@ -58,10 +78,13 @@ async def connect(url: str, *, autocommit: bool = False, **kwargs: Any) -> Conne
             f"cannot connect to PostgreSQL at {redact_url(url)}: {reason}. "
             "Check DATABASE_URL (unset it to use the embedded server)."
         ) from exc
+    use_fast_json(conn)
+    return conn
 
 
 async def _configure_app_connection(conn: Connection) -> None:
     """Pool connections act as the row-level-security role from their first statement."""
+    use_fast_json(conn)
     await conn.set_autocommit(True)
     await conn.execute(query("session_set_app_role"))
     await conn.set_autocommit(False)

@@ -32,7 +32,7 @@ def http_client() -> httpx.AsyncClient:
     """One client per process: timeouts everywhere, pooled connections."""
     return httpx.AsyncClient(
         timeout=httpx.Timeout(30.0, connect=10.0),
-        limits=httpx.Limits(max_connections=50, max_keepalive_connections=20),
+        limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
         follow_redirects=False,
         headers={"User-Agent": "sluice/0.1"},
     )

@@ -50,15 +50,15 @@ ENQUEUE_CHUNK = 5_000
 POLL_S = 0.05
 JOB_TYPE = "transform"
 SLUICE_CONCURRENCY = 100
-PROCRASTINATE_CONCURRENCY = 20
+PROCRASTINATE_CONCURRENCY = 50
 PROCRASTINATE_QUEUE = "bench"
 PROCRASTINATE_POLL_S = 0.1
 PGQUEUER_ENTRYPOINT = "bench_noop"
 PICKUP_POLL_INTERVAL_S = 5.0
 PICKUP_GAP_S = (0.005, 0.010)
-FAIR_HANDLER_COST_S = 0.001
-FAIR_SPREAD = 0.6  # small-tenant arrivals are spread over this share of the expected drain
-FALLBACK_RATE = 5_000.0  # jobs/s assumed for the drain estimate if Sluice was not measured
+FAIR_HANDLER_COST_S = 0.01
+FAIR_SPREAD = 0.6  # small-tenant arrivals fill this share of the backlog's remaining life
+FALLBACK_RATE = 5_000.0  # jobs/s assumed before the backlog's own drain rate is known
 SCALE_WORKER = "bench-scale"
 LOOP_WORKER = "loop"
 
@@ -182,6 +182,13 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
 
 
+def describe_ms(values: Sequence[float]) -> str:
+    """The p50 and p99 of millisecond samples, for a progress line."""
+    if not values:
+        return "no samples"
+    return f"p50 {percentile(values, 50):.2f} ms, p99 {percentile(values, 99):.2f} ms"
+
+
 def rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
@@ -198,7 +205,7 @@ def database_url_for(server_url: str, dbname: str) -> str:
     return urlunsplit(urlsplit(server_url)._replace(path=f"/{dbname}"))
 
 
-async def admin_execute(server_url: str, statement: sql.Composable) -> None:
+async def admin_execute(server_url: str, statement: sql.Composed) -> None:
     conn = await connect(database_url_for(server_url, "postgres"), autocommit=True)
     async with conn:
         await conn.execute(statement)
@@ -274,7 +281,7 @@ class Bench:
     system: Connection
     tenants: Tenants
     incomplete: dict[str, dict[str, int]] = field(default_factory=dict)
-    observations: dict[str, dict[str, int]] = field(default_factory=dict)
+    observations: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 @asynccontextmanager
@@ -288,7 +295,9 @@ async def open_bench(url: str, config: BenchConfig) -> AsyncIterator[Bench]:
         await owner.close()
 
 
-async def scalar(conn: Connection, query: str, params: dict[str, Any] | None = None) -> Any:
+async def scalar(
+    conn: Connection, query: str | sql.Composed, params: dict[str, Any] | None = None
+) -> Any:
     cur = await conn.execute(query, params)
     row = await cur.fetchone()
     assert row is not None
@@ -432,10 +441,13 @@ async def bench_sluice(bench: Bench) -> Throughput:
     await vacuum_analyze(bench, "etl_job_queue")
     progress(f"sluice: {count} jobs enqueued; worker concurrency {bench.config.sluice_concurrency}")
     peak_unflushed = 0
+    all_claimed_s: float | None = None
 
     def observe(worker: StageWorker) -> None:
-        nonlocal peak_unflushed
+        nonlocal peak_unflushed, all_claimed_s
         peak_unflushed = max(peak_unflushed, len(worker.to_complete))
+        if all_claimed_s is None and worker.claimed_total >= count:
+            all_claimed_s = time.perf_counter() - started
 
     started = time.perf_counter()
     async with running_worker(bench.url, noop, bench.config.sluice_concurrency) as running:
@@ -450,7 +462,8 @@ async def bench_sluice(bench: Bench) -> Throughput:
         )
     done = int(await scalar(bench.owner, COMPLETED_SQL))
     bench.observations["sluice"] = {
-        "claims": running.worker.claimed_total,
+        "jobs_claimed": running.worker.claimed_total,
+        "all_claimed_after_s": rounded(all_claimed_s),
         "jobs_retried": int(await scalar(bench.owner, RETRIED_SQL)),
         "peak_completions_waiting_in_worker": peak_unflushed,
     }
@@ -485,8 +498,9 @@ async def procrastinate_noop() -> None:
 
 async def bench_procrastinate(bench: Bench) -> Throughput:
     count = bench.config.procrastinate_jobs
+    pool_size = PROCRASTINATE_CONCURRENCY + 4  # opened in full before the clock starts
     connector = procrastinate.PsycopgConnector(
-        conninfo=bench.url, min_size=2, max_size=PROCRASTINATE_CONCURRENCY + 4
+        conninfo=bench.url, min_size=pool_size, max_size=pool_size
     )
     app = procrastinate.App(connector=connector)
     task = app.task(name="bench_noop", queue=PROCRASTINATE_QUEUE)(procrastinate_noop)
@@ -596,10 +610,7 @@ async def bench_pickup(bench: Bench) -> list[float]:
     missing = count - len(latencies)
     if missing:
         bench.incomplete["pickup"] = {"enqueued": count, "completed": len(latencies)}
-    progress(
-        f"pickup: {len(latencies)}/{count} picked up, p50 {percentile(latencies, 50):.2f} ms, "
-        f"p99 {percentile(latencies, 99):.2f} ms"
-    )
+    progress(f"pickup: {len(latencies)}/{count} picked up, {describe_ms(latencies)}")
     return latencies
 
 
@@ -626,22 +637,31 @@ async def bench_small_tenant_wait(bench: Bench, expected_rate: float) -> SmallTe
     await enqueue_sluice(bench.system, bench.tenants.google, backlog)
     await vacuum_analyze(bench, "etl_job_queue")
     small_starts: dict[int, float] = {}
-    last_backlog_start = [0.0]
+    backlog_started = 0
+    last_backlog_start = 0.0
 
     async def handler(ctx: JobContext) -> None:
+        nonlocal backlog_started, last_backlog_start
         now = time.perf_counter()
         if ctx.job.tenant_id == small_tenant:
             small_starts[int(ctx.job.payload["seq"])] = now
         else:
-            last_backlog_start[0] = now
+            backlog_started += 1
+            last_backlog_start = now
         await fair_handler_cost()
 
-    gap = FAIR_SPREAD * backlog / expected_rate / small
+    def next_gap(elapsed: float, remaining: int) -> float:
+        """Spread the remaining arrivals over part of the backlog's expected remaining life."""
+        rate = backlog_started / elapsed if backlog_started and elapsed > 0 else expected_rate
+        return FAIR_SPREAD * (backlog - backlog_started) / rate / remaining
+
     commits: dict[int, float] = {}
+    gaps: list[float] = []
     started = time.perf_counter()
     async with running_worker(bench.url, handler, bench.config.sluice_concurrency) as running:
         for seq in range(small):
-            await asyncio.sleep(max(0.0, started + (seq + 1) * gap - time.perf_counter()))
+            gaps.append(next_gap(time.perf_counter() - started, small - seq))
+            await asyncio.sleep(gaps[-1])
             commits[seq] = await enqueue_one(bench.system, small_tenant, seq)
         target = backlog + small
         await watch_completions(
@@ -653,11 +673,11 @@ async def bench_small_tenant_wait(bench: Bench, expected_rate: float) -> SmallTe
             running.task,
         )
     waits = [(small_starts[s] - commits[s]) * 1000 for s in commits if s in small_starts]
-    during = sum(1 for s in commits if commits[s] < last_backlog_start[0])
-    result = SmallTenantWait(waits, during, last_backlog_start[0] - started, gap)
+    during = sum(1 for s in commits if commits[s] < last_backlog_start)
+    result = SmallTenantWait(waits, during, last_backlog_start - started, sum(gaps) / len(gaps))
     progress(
         f"fairness: {len(waits)}/{small} small-tenant jobs ({during} during the backlog), wait "
-        f"p50 {percentile(waits, 50):.2f} ms, p99 {percentile(waits, 99):.2f} ms; "
+        f"{describe_ms(waits)}; "
         f"backlog drained in {result.backlog_drain_s:.2f} s"
     )
     if len(waits) < small:
@@ -750,10 +770,7 @@ async def bench_claim_at_scale(bench: Bench) -> list[float]:
             jobs = await ops.claim_batch(conn, SCALE_WORKER, BATCH_SIZE)
             timings.append((time.perf_counter() - started) * 1000)
             await ops.complete_batch(conn, SCALE_WORKER, [job.key for job in jobs])
-    progress(
-        f"scale: {len(timings)} claims, p50 {percentile(timings, 50):.2f} ms, "
-        f"p99 {percentile(timings, 99):.2f} ms"
-    )
+    progress(f"scale: {len(timings)} claims, {describe_ms(timings)}")
     return timings
 
 
@@ -780,6 +797,7 @@ def settings_report(
         "sluice": {"concurrency": config.sluice_concurrency, "batch_size": BATCH_SIZE},
         "procrastinate": {
             "concurrency": PROCRASTINATE_CONCURRENCY,
+            "pool_size": PROCRASTINATE_CONCURRENCY + 4,
             "listen_notify": True,
             "fetch_job_polling_interval": PROCRASTINATE_POLL_S,
             "delete_jobs": "never",
@@ -798,7 +816,7 @@ def settings_report(
             "handler": f"asyncio.sleep({FAIR_HANDLER_COST_S})",
             "backlog_jobs_standard": config.fair_backlog,
             "small_jobs_enterprise": config.fair_small,
-            "small_arrival_gap_ms": round(wait.arrival_gap_s * 1000, 2),
+            "small_arrival_mean_gap_ms": round(wait.arrival_gap_s * 1000, 2),
             "small_arrived_during_backlog": wait.arrived_during_backlog,
             "backlog_drain_s": round(wait.backlog_drain_s, 2),
             "share_jobs_each": config.share_each,
@@ -807,10 +825,44 @@ def settings_report(
         "claim_at_scale": {
             "finished_rows": config.scale_finished,
             "pending_rows": config.scale_pending,
-            "tenants": 3,
+            "tenants": "all seeded, round-robin",
             "claims": config.scale_claims,
         },
     }
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything one run measured."""
+
+    throughput: list[Throughput]
+    pickups_ms: list[float]
+    wait: SmallTenantWait
+    shares: Shares
+    claims_ms: list[float]
+
+
+def build_report(bench: Bench, facts: dict[str, str], results: Results) -> dict[str, Any]:
+    wait, shares = results.wait, results.shares
+    report: dict[str, Any] = {
+        "jobs": {r.tool: r.completed for r in results.throughput},
+        "jobs_per_s": {r.tool: round(r.rate, 1) for r in results.throughput},
+        "pickup_ms": p50_p99(results.pickups_ms),
+        "fairness": {
+            "small_wait_ms_p50": rounded(percentile(wait.waits_ms, 50)),
+            "small_wait_ms_p99": rounded(percentile(wait.waits_ms, 99)),
+            "share_b": rounded(shares.share_b, 3),
+            "share_b_expected": round(shares.expected, 3),
+        },
+        "claim_ms_at_scale": p50_p99(results.claims_ms),
+        "settings": settings_report(bench.config, facts, wait, shares),
+        "postgres_version": facts["server_version"],
+        "quick": bench.config.quick,
+        "observations": bench.observations,
+    }
+    if bench.incomplete:
+        report["incomplete"] = bench.incomplete
+    return report
 
 
 async def run(config: BenchConfig) -> dict[str, Any]:
@@ -821,33 +873,17 @@ async def run(config: BenchConfig) -> dict[str, Any]:
             f"PostgreSQL {facts['server_version']}, synchronous_commit={facts['synchronous_commit']}"
         )
         sluice = await bench_sluice(bench)
-        proc = await bench_procrastinate(bench)
-        pgq = await bench_pgqueuer(bench)
-        loop = await bench_sql_loop(bench)
+        throughput = [
+            sluice,
+            await bench_procrastinate(bench),
+            await bench_pgqueuer(bench),
+            await bench_sql_loop(bench),
+        ]
         pickups = await bench_pickup(bench)
         wait = await bench_small_tenant_wait(bench, sluice.rate or FALLBACK_RATE)
         shares = await bench_shares(bench)
         claims = await bench_claim_at_scale(bench)
-        results = [sluice, proc, pgq, loop]
-        report: dict[str, Any] = {
-            "jobs": {r.tool: r.completed for r in results},
-            "jobs_per_s": {r.tool: round(r.rate, 1) for r in results},
-            "pickup_ms": p50_p99(pickups),
-            "fairness": {
-                "small_wait_ms_p50": rounded(percentile(wait.waits_ms, 50)),
-                "small_wait_ms_p99": rounded(percentile(wait.waits_ms, 99)),
-                "share_b": rounded(shares.share_b, 3),
-                "share_b_expected": round(shares.expected, 3),
-            },
-            "claim_ms_at_scale": p50_p99(claims),
-            "settings": settings_report(config, facts, wait, shares),
-            "postgres_version": facts["server_version"],
-            "quick": config.quick,
-        }
-        report["observations"] = bench.observations
-        if bench.incomplete:
-            report["incomplete"] = bench.incomplete
-        return report
+        return build_report(bench, facts, Results(throughput, pickups, wait, shares, claims))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -36,10 +36,12 @@ DO UPDATE SET watermark = greatest(extraction_watermarks.watermark, EXCLUDED.wat
               updated_at = now()
 
 -- name: raw_insert_page
+-- One JSON array of records in, one id per record out (in order): a single parse of the
+-- page instead of an escaped array literal per record.
 INSERT INTO raw_extraction_data (tenant_id, integration_id, run_id, entity_type, external_id,
                                  raw_data, extraction_metadata)
-SELECT %(tenant_id)s, %(integration_id)s, %(run_id)s, r.entity_type, r.external_id, r.raw_data,
-       r.metadata
-FROM unnest(%(entity_types)s::text[], %(external_ids)s::text[], %(raw_data)s::jsonb[],
-            %(metadata)s::jsonb[]) AS r(entity_type, external_id, raw_data, metadata)
+SELECT %(tenant_id)s, %(integration_id)s, %(run_id)s, r.value->>'entity_type',
+       r.value->>'external_id', r.value->'raw_data', r.value->'metadata'
+FROM jsonb_array_elements(%(records)s::jsonb) WITH ORDINALITY AS r(value, n)
+ORDER BY r.n
 RETURNING id

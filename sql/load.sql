@@ -438,3 +438,8 @@ SELECT (SELECT coalesce(array_agg(id), '{}') FROM stage_loaded_items) AS work_it
 -- The batch is in the final tables now; keep the queue row small.
 UPDATE etl_job_queue SET payload = payload - 'tables'
 WHERE tenant_id = %(tenant_id)s AND id = %(id)s
+
+-- name: load_links_lock
+-- Link writes and resolutions of one tenant take turns: a link inserted while its pull
+-- request's load is in flight is then always seen by that load's resolution, or sees it.
+SELECT pg_advisory_xact_lock(7357, %(tenant_id)s)

@@ -3,23 +3,27 @@
 -- are cross-tenant and run as sluice_system; `now` is a parameter so tests can fix it.
 
 -- name: job_enqueue_many
+-- The jobs arrive as one JSON array (one parse, however large the payloads).
 INSERT INTO etl_job_queue (tenant_id, run_id, etl_job_id, integration_id, job_type,
                            entity_type, payload, priority, scheduled_at, max_retries)
 SELECT j.tenant_id, j.run_id, j.etl_job_id, j.integration_id, j.job_type, j.entity_type,
-       j.payload, j.priority, coalesce(j.scheduled_at, %(now)s::timestamptz, now()),
-       j.max_retries
-FROM unnest(%(tenant_ids)s::integer[], %(run_ids)s::bigint[], %(etl_job_ids)s::bigint[],
-            %(integration_ids)s::bigint[], %(job_types)s::text[], %(entity_types)s::text[],
-            %(payloads)s::jsonb[], %(priorities)s::smallint[], %(scheduled_ats)s::timestamptz[],
-            %(max_retries)s::integer[])
+       coalesce(j.payload, '{}'::jsonb), j.priority,
+       coalesce(j.scheduled_at, %(now)s::timestamptz, now()), j.max_retries
+FROM ROWS FROM (jsonb_to_recordset(%(jobs)s::jsonb)
+         AS (tenant_id integer, run_id bigint, etl_job_id bigint, integration_id bigint,
+             job_type text, entity_type text, payload jsonb, priority smallint,
+             scheduled_at timestamptz, max_retries integer)) WITH ORDINALITY
      AS j(tenant_id, run_id, etl_job_id, integration_id, job_type, entity_type, payload,
-          priority, scheduled_at, max_retries)
+          priority, scheduled_at, max_retries, n)
+ORDER BY j.n
 RETURNING id
 
 -- name: job_claim
--- Weighted fair claim: each tenant's ready jobs in (priority, scheduled_at, id) order;
--- the k-th job of a tenant with weight w gets virtual time k / w, and the batch takes the
--- smallest virtual times, so backlogged tenants share claims in proportion to their tier.
+-- Weighted fair claim. Each tenant with ready work gets a quota of the batch in proportion
+-- to its tier weight (plus one, so rounding never starves a small weight), read in its own
+-- (priority, scheduled_at, id) order under SKIP LOCKED; the k-th job of a tenant with
+-- weight w has virtual time k / w and the batch takes the smallest virtual times. A tenant
+-- with a huge backlog therefore shares claims with the others in proportion to the tiers.
 WITH active AS (
     SELECT t.id AS tenant_id,
            coalesce((%(tier_weights)s::jsonb ->> t.tier)::integer, 1) AS weight
@@ -31,6 +35,17 @@ WITH active AS (
           SELECT 1 FROM system_settings s
           WHERE s.tenant_id = t.id AND s.setting_key = 'global_pause'
             AND s.setting_value = 'true'::jsonb)
+      AND EXISTS (
+          SELECT 1 FROM etl_job_queue q
+          WHERE q.tenant_id = t.id AND q.status = 'pending'
+            AND q.scheduled_at <= coalesce(%(now)s::timestamptz, now())
+            AND q.job_type = ANY (%(job_types)s::text[]))
+),
+quota AS (
+    SELECT a.tenant_id, a.weight,
+           least(%(limit)s::integer,
+                 ceil(%(limit)s::numeric * a.weight / sum(a.weight) OVER ())::integer + 1) AS n
+    FROM active a
 ),
 candidates AS (
     SELECT c.tenant_id, c.id,
@@ -38,7 +53,7 @@ candidates AS (
                                ORDER BY c.priority, c.scheduled_at, c.id))::float8
                / a.weight AS vtime,
            c.priority, c.scheduled_at
-    FROM active a
+    FROM quota a
     CROSS JOIN LATERAL (
         SELECT q.tenant_id, q.id, q.priority, q.scheduled_at
         FROM etl_job_queue q
@@ -47,7 +62,7 @@ candidates AS (
           AND q.scheduled_at <= coalesce(%(now)s::timestamptz, now())
           AND q.job_type = ANY (%(job_types)s::text[])
         ORDER BY q.priority, q.scheduled_at, q.id
-        LIMIT %(limit)s
+        LIMIT a.n
         FOR UPDATE SKIP LOCKED
     ) c
 ),

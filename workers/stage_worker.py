@@ -80,6 +80,8 @@ class StageWorker:
         )
         self.in_flight: dict[tuple[int, int], asyncio.Task[None]] = {}
         self.to_complete: list[tuple[int, int]] = []
+        self.completing: list[tuple[int, int]] = []  # in the statement being committed
+        self.held = 0  # claimed and not yet completed, failed or released
         self.run_of: dict[tuple[int, int], int] = {}  # job key -> run id, until completed
         self.stopping = asyncio.Event()
         self.wake = asyncio.Event()
@@ -90,6 +92,7 @@ class StageWorker:
         self.failed_total = 0
         self._conns: dict[str, Connection] = {}
         self._conn_locks: dict[str, asyncio.Lock] = {}
+        self._run_lock = asyncio.Lock()
         self.pool: AsyncConnectionPool[Connection] | None = None
 
     # -- connections -------------------------------------------------------------------
@@ -101,6 +104,9 @@ class StageWorker:
             if conn is None or conn.closed:
                 conn = await connect(self.url, autocommit=True)
                 await conn.execute("SET ROLE sluice_system")
+                # The batch statements join against key arrays: a generic cached plan
+                # cannot know their size and degrades badly, so plan each execution.
+                await conn.execute("SET plan_cache_mode = force_custom_plan")
                 self._conns[slot] = conn
             return conn
 
@@ -187,7 +193,9 @@ class StageWorker:
 
     async def _claim_loop(self) -> None:
         while not self.stopping.is_set():
-            free = self.config.concurrency - len(self.in_flight)
+            # A slot frees when the job's completion is committed, not when its handler
+            # returns: claiming never runs ahead of completing.
+            free = self.config.concurrency - self.held
             if free <= 0:
                 self.slot_free.clear()
                 await self.slot_free.wait()
@@ -195,10 +203,11 @@ class StageWorker:
             want = min(free, self.config.batch_size)
             self.wake.clear()
             jobs = await self._call("claim", "claim", ops.claim_batch, self.name, want, self.scope)
+            self.held += len(jobs)
             for job in jobs:
                 self.in_flight[job.key] = asyncio.create_task(self._run_job(job))
             self.claimed_total += len(jobs)
-            if len(jobs) < want:
+            if not jobs:
                 # The ready set is drained: sleep until a NOTIFY or the polling fallback.
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self.wake.wait(), self.config.poll_interval)
@@ -225,6 +234,7 @@ class StageWorker:
             if ctx.completed:
                 self.completed_total += 1
                 self.run_of.pop(job.key, None)
+                self._release_slots(1)
             else:
                 self.to_complete.append(job.key)
                 self.completions_due.set()
@@ -247,9 +257,10 @@ class StageWorker:
             delay_seconds=delay,
         )
         self.failed_total += 1
+        self._release_slots(1)
         run_id = self.run_of.pop(job.key, None)
         if outcome is not None and outcome.status == "failed" and run_id is not None:
-            await self._call("done", "finish run", _finish_run, job.tenant_id, run_id)
+            await self._finish_run(job.tenant_id, run_id)
         log.warning(
             "job attempt failed",
             error=error,
@@ -257,6 +268,11 @@ class StageWorker:
             outcome=outcome.status if outcome else "not held",
             retry_in_s=round(delay, 2) if outcome and outcome.status == "pending" else None,
         )
+
+    async def _finish_run(self, tenant_id: int, run_id: int) -> None:
+        """Close a run whose last job just ended (its own connection: it needs a transaction)."""
+        async with self._run_lock:
+            await self._call("runs", "finish run", _finish_run, tenant_id, run_id)
 
     async def _complete_loop(self) -> None:
         while True:
@@ -266,20 +282,28 @@ class StageWorker:
                 await asyncio.sleep(self.config.completion_linger)  # let a batch gather
             await self._flush_completions()
 
+    def _release_slots(self, count: int) -> None:
+        self.held -= count
+        self.slot_free.set()
+
     async def _flush_completions(self) -> None:
-        if not self.to_complete:
-            return
-        keys, self.to_complete = self.to_complete, []
-        done = await self._call("done", "complete", ops.complete_batch, self.name, keys)
-        self.completed_total += done
-        runs = {(key[0], run) for key in keys if (run := self.run_of.pop(key, None)) is not None}
-        for tenant_id, run_id in sorted(runs):
-            await self._call("done", "finish run", _finish_run, tenant_id, run_id)
+        """Commit waiting completions, a batch per statement."""
+        while self.to_complete:
+            size = self.config.batch_size
+            self.completing, self.to_complete = self.to_complete[:size], self.to_complete[size:]
+            keys = self.completing
+            done = await self._call("done", "complete", ops.complete_batch, self.name, keys)
+            self.completing = []
+            self.completed_total += done
+            self._release_slots(len(keys))
+            runs = {(k[0], run) for k in keys if (run := self.run_of.pop(k, None)) is not None}
+            for tenant_id, run_id in sorted(runs):
+                await self._finish_run(tenant_id, run_id)
 
     async def _heartbeat_loop(self) -> None:
         while True:
             await asyncio.sleep(self.config.heartbeat_interval)
-            held = list(self.in_flight) + list(self.to_complete)
+            held = [*self.in_flight, *self.completing, *self.to_complete]
             try:
                 if held:
                     await self._call(

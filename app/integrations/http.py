@@ -7,12 +7,12 @@ the wait, so the queue reschedules the job instead of holding a worker slot.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import orjson
 import structlog
 from tenacity import (
     AsyncRetrying,
@@ -141,7 +141,7 @@ class ApiClient:
         if response.status_code >= 400:
             raise PermanentJobError(self._permanent_message(response, path))
         try:
-            return json.loads(response.content)
+            return orjson.loads(response.content)
         except ValueError:
             # A cut-off body fails this attempt; the queue retries the job from its checkpoint.
             raise RetryableJobError(

@@ -3,6 +3,7 @@ complete changelogs and dev-status pull requests, by enhanced JQL search."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import email.utils
 from collections.abc import AsyncIterator
@@ -13,6 +14,7 @@ import httpx
 
 from app.integrations.base import (
     ExtractOptions,
+    FollowUp,
     IntegrationConfig,
     IntegrationError,
     Page,
@@ -29,6 +31,7 @@ DEV_STATUS = "jira_dev_status"
 DEV_SUMMARY_FIELD = "customfield_10000"
 ISSUE_FIELDS = "*all"
 CHANGELOG_PAGE = 100
+ENRICH_CONCURRENCY = 4
 
 
 def jira_rate_limit_wait(response: httpx.Response, now: datetime | None = None) -> float | None:
@@ -66,7 +69,7 @@ class JiraProvider:
     """Jira Cloud or Data Center, by URL and token (basic auth with a user, else bearer)."""
 
     name: str = "jira"
-    entities: tuple[str, ...] = (PROJECT, STATUS, ISSUE)
+    entities: tuple[str, ...] = (PROJECT, STATUS)  # issues follow, one job per project
 
     def __init__(self, integration: IntegrationConfig, http: httpx.AsyncClient) -> None:
         self.integration = integration
@@ -104,7 +107,7 @@ class JiraProvider:
             return self._statuses()
         if entity == ISSUE:
             return self._issues(checkpoint, options)
-        raise IntegrationError(f"Jira has no entity {entity!r}: use one of {self.entities}")
+        raise IntegrationError(f"Jira has no entity {entity!r}: use {PROJECT}, {STATUS} or {ISSUE}")
 
     async def _projects(
         self, checkpoint: dict[str, Any], options: ExtractOptions
@@ -120,6 +123,8 @@ class JiraProvider:
                 records=[RawRecord(PROJECT, str(p.get("id")), p) for p in values],
                 checkpoint={"start_at": start, "done": last},
                 request={"path": "/rest/api/3/project/search", "params": params},
+                # Issues are extracted per project: independent streams that run in parallel.
+                followups=[FollowUp(ISSUE, {"project": p["key"]}) for p in values if p.get("key")],
             )
             if last:
                 return
@@ -155,7 +160,13 @@ class JiraProvider:
     async def _issues(
         self, checkpoint: dict[str, Any], options: ExtractOptions
     ) -> AsyncIterator[Page]:
-        jql = checkpoint.get("jql") or jql_for(await self._base_search(options), options.since)
+        jql = checkpoint.get("jql")
+        if not jql:
+            base = await self._base_search(options)
+            project = options.params.get("project")
+            if project:
+                base = f'({base}) AND project = "{project}"'
+            jql = jql_for(base, options.since)
         token = checkpoint.get("next_page_token")
         while True:
             params: dict[str, Any] = {
@@ -170,10 +181,9 @@ class JiraProvider:
             body = await self.api.get("/rest/api/3/search/jql", params)
             issues = _list(body, "issues", "search/jql")
             records: list[RawRecord] = []
-            for issue in issues:
-                await self._complete_changelog(issue)
+            devs = await self._enrich(issues)
+            for issue, dev in zip(issues, devs, strict=True):
                 records.append(RawRecord(ISSUE, str(issue.get("key") or issue.get("id")), issue))
-                dev = await self._dev_status(issue)
                 if dev is not None:
                     records.append(dev)
             token = body.get("nextPageToken")
@@ -191,6 +201,24 @@ class JiraProvider:
             )
             if last:
                 return
+
+    async def _enrich(self, issues: list[dict[str, Any]]) -> list[RawRecord | None]:
+        """Complete changelogs and fetch dev-status for a page, a few requests at a time."""
+        gate = asyncio.Semaphore(ENRICH_CONCURRENCY)
+
+        async def one(issue: dict[str, Any]) -> RawRecord | None:
+            async with gate:
+                await self._complete_changelog(issue)
+                return await self._dev_status(issue)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                tasks = [group.create_task(one(issue)) for issue in issues]
+        except BaseExceptionGroup as failures:
+            # The first failure says what went wrong (a 401, a rate limit, …); the rest of
+            # the page's requests were cancelled with it.
+            raise failures.exceptions[0] from None
+        return [task.result() for task in tasks]
 
     async def _complete_changelog(self, issue: dict[str, Any]) -> None:
         """Search results truncate changelogs: page the rest so cycle times are right."""

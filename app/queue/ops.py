@@ -33,16 +33,23 @@ async def enqueue(
     cur = await conn.execute(
         query("job_enqueue_many"),
         {
-            "tenant_ids": [j.tenant_id for j in jobs],
-            "run_ids": [j.run_id for j in jobs],
-            "etl_job_ids": [j.etl_job_id for j in jobs],
-            "integration_ids": [j.integration_id for j in jobs],
-            "job_types": [j.job_type for j in jobs],
-            "entity_types": [j.entity_type for j in jobs],
-            "payloads": [Jsonb(j.payload) for j in jobs],
-            "priorities": [j.priority for j in jobs],
-            "scheduled_ats": [j.scheduled_at for j in jobs],
-            "max_retries": [j.max_retries for j in jobs],
+            "jobs": Jsonb(
+                [
+                    {
+                        "tenant_id": j.tenant_id,
+                        "run_id": j.run_id,
+                        "etl_job_id": j.etl_job_id,
+                        "integration_id": j.integration_id,
+                        "job_type": j.job_type,
+                        "entity_type": j.entity_type,
+                        "payload": j.payload,
+                        "priority": j.priority,
+                        "scheduled_at": j.scheduled_at.isoformat() if j.scheduled_at else None,
+                        "max_retries": j.max_retries,
+                    }
+                    for j in jobs
+                ]
+            ),
             "now": now,
         },
     )

@@ -63,7 +63,8 @@ async def extract(ctx: JobContext) -> None:
     integration_id = int(job.payload["integration_id"])
     started_at = _started_at(ctx, services.clock())
     params = job.payload.get("params") or {}
-    watermark_key = f"{entity}:{params['repository']}" if params.get("repository") else entity
+    scope = params.get("repository") or params.get("project")
+    watermark_key = f"{entity}:{scope}" if scope else entity
     async with tenant_transaction(ctx.pool, job.tenant_id) as conn:
         try:
             integration = await load_integration(conn, services.cipher, integration_id)
@@ -146,6 +147,7 @@ async def _commit_page(
                 f.entity,
                 run_id=job.run_id,
                 params=f.params,
+                custom_query=job.payload.get("custom_query"),
                 full=bool(job.payload.get("full")),
             )
             for f in page.followups
@@ -166,13 +168,21 @@ async def insert_raw_page(
             "tenant_id": tenant_id,
             "integration_id": integration_id,
             "run_id": run_id,
-            "entity_types": [r.entity_type for r in page.records],
-            "external_ids": [r.external_id for r in page.records],
-            "raw_data": [Jsonb(r.data) for r in page.records],
-            "metadata": [
-                Jsonb({"request": request, "checkpoint": page.checkpoint, **r.metadata})
-                for r in page.records
-            ],
+            "records": Jsonb(
+                [
+                    {
+                        "entity_type": r.entity_type,
+                        "external_id": r.external_id,
+                        "raw_data": r.data,
+                        "metadata": {
+                            "request": request,
+                            "checkpoint": page.checkpoint,
+                            **r.metadata,
+                        },
+                    }
+                    for r in page.records
+                ]
+            ),
         },
     )
     return [row["id"] for row in await cur.fetchall()]

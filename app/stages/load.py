@@ -41,6 +41,9 @@ UPSERTS = (
     "load_links_resolve_items",
     "load_links_resolve_prs",
 )
+LINK_STEPS = frozenset(
+    {"load_links_delete_stale", "load_links", "load_links_resolve_items", "load_links_resolve_prs"}
+)
 # Which staging tables each upsert reads: an upsert with nothing staged is skipped.
 READS = {
     "load_wits": ("wits",),
@@ -87,8 +90,12 @@ async def load_batch(
         if rows:
             await copy_rows(conn, table, rows)
     params = {"tenant_id": tenant_id, "integration_id": integration_id}
+    locked = False
     for name in UPSERTS:
         if any(tables.get(t) for t in READS[name]):
+            if name in LINK_STEPS and not locked:
+                await conn.execute(query("load_links_lock"), params)
+                locked = True
             await conn.execute(query(name), params)
     cur = await conn.execute(query("load_loaded_ids"))
     row = await cur.fetchone()
