@@ -152,7 +152,10 @@ def main() -> None:
     cpu_total = cpu_s()
     self_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     children_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    table = pipeline.default_schema.naming.normalize_table_identifier(spec["resource"])
+    try:
+        table = pipeline.default_schema.naming.normalize_table_identifier(spec["resource"])
+    except Exception:
+        table = spec["resource"]
     print(
         json.dumps(
             {

@@ -57,7 +57,7 @@ CREATE TABLE etl_job_queue (
 );
 -- The ready set: the claim reads only this index, however many finished rows exist.
 CREATE INDEX etl_job_queue_ready_idx ON etl_job_queue (tenant_id, priority, scheduled_at, id)
-    WHERE status = 'pending';
+    INCLUDE (job_type) WHERE status = 'pending';
 CREATE INDEX etl_job_queue_running_idx ON etl_job_queue (heartbeat_at)
     WHERE status = 'running';
 CREATE INDEX etl_job_queue_open_run_idx ON etl_job_queue (tenant_id, run_id)

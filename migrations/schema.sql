@@ -769,7 +769,7 @@ CREATE INDEX changelogs_work_item_idx ON public.changelogs USING btree (tenant_i
 CREATE INDEX etl_job_queue_finished_idx ON public.etl_job_queue USING btree (completed_at) WHERE (status = ANY (ARRAY['completed'::text, 'failed'::text, 'cancelled'::text]))
 CREATE INDEX etl_job_queue_open_run_idx ON public.etl_job_queue USING btree (tenant_id, run_id) WHERE (status = ANY (ARRAY['pending'::text, 'running'::text, 'paused'::text]))
 CREATE UNIQUE INDEX etl_job_queue_pkey ON public.etl_job_queue USING btree (tenant_id, id)
-CREATE INDEX etl_job_queue_ready_idx ON public.etl_job_queue USING btree (tenant_id, priority, scheduled_at, id) WHERE (status = 'pending'::text)
+CREATE INDEX etl_job_queue_ready_idx ON public.etl_job_queue USING btree (tenant_id, priority, scheduled_at, id) INCLUDE (job_type) WHERE (status = 'pending'::text)
 CREATE INDEX etl_job_queue_running_idx ON public.etl_job_queue USING btree (heartbeat_at) WHERE (status = 'running'::text)
 CREATE UNIQUE INDEX etl_jobs_pkey ON public.etl_jobs USING btree (tenant_id, id)
 CREATE UNIQUE INDEX etl_jobs_tenant_id_execution_order_key ON public.etl_jobs USING btree (tenant_id, execution_order)

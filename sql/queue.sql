@@ -35,11 +35,12 @@ WITH active AS (
           SELECT 1 FROM system_settings s
           WHERE s.tenant_id = t.id AND s.setting_key = 'global_pause'
             AND s.setting_value = 'true'::jsonb)
-      AND EXISTS (
-          SELECT 1 FROM etl_job_queue q
-          WHERE q.tenant_id = t.id AND q.status = 'pending'
-            AND q.scheduled_at <= coalesce(%(now)s::timestamptz, now())
-            AND q.job_type = ANY (%(job_types)s::text[]))
+      AND (SELECT q.id FROM etl_job_queue q
+           WHERE q.tenant_id = t.id AND q.status = 'pending'
+             AND q.scheduled_at <= coalesce(%(now)s::timestamptz, now())
+             AND q.job_type = ANY (%(job_types)s::text[])
+           ORDER BY q.priority, q.scheduled_at, q.id
+           LIMIT 1) IS NOT NULL  -- the first ready job, read from the ready index
 ),
 quota AS (
     SELECT a.tenant_id, a.weight,
