@@ -264,3 +264,40 @@ async def test_wrong_token_fails_at_once_with_a_clear_message(
         assert "Check the token" in error
         assert "not-the-token" not in error
     assert scalar(fresh_db_url, "SELECT count(*) FROM raw_extraction_data") == 0
+
+
+async def test_more_than_1000_repositories_are_found_by_date_windows(
+    fresh_db_url: str, services: Services
+) -> None:
+    with SandboxServers(
+        SandboxDataset(issues=10, repos=1300, pull_requests=1300), search_per_minute=10_000
+    ) as sandbox:
+        ids = await add_sandbox_integrations(fresh_db_url, services, sandbox, providers=("github",))
+        await sync(fresh_db_url, integration_id=ids["github"])
+
+        def repositories_done() -> bool:
+            return (
+                scalar(
+                    fresh_db_url,
+                    "SELECT count(*) FROM etl_job_queue WHERE entity_type = "
+                    "'github_repository' AND status = 'completed'",
+                )
+                == 1
+            )
+
+        async with running_worker(fresh_db_url, services, stages=EXTRACT, concurrency=2):
+            await wait_until(repositories_done, 120, "repository discovery")
+        queries = [
+            r.query
+            for r in sandbox.github_app.state.traffic.recent
+            if r.path == "/search/repositories"
+        ]
+    assert raw_counts(fresh_db_url)["github_repository"] == 1300
+    assert any("pushed%3A" in q or "pushed:" in q for q in queries)
+    assert (
+        scalar(
+            fresh_db_url,
+            "SELECT count(*) FROM etl_job_queue WHERE job_type = 'extract' AND entity_type = 'github_pull_request'",
+        )
+        == 1300
+    )
