@@ -16,6 +16,7 @@ from app.queue.ops import ClaimScope
 from app.services import open_services
 from app.sqlstore import query
 from app.stages import HandlerLoadError, load_handlers
+from app.vectors.service import close_shared_vector_stores
 from workers.stage_worker import StageWorker, WorkerConfig
 
 
@@ -141,7 +142,10 @@ async def run_worker(args: argparse.Namespace, settings: Settings) -> int:
         shutdown_grace=args.shutdown_grace,
     )
     async with open_services(settings) as services:
-        await StageWorker(url, handlers, config, services=services).run()
+        try:
+            await StageWorker(url, handlers, config, services=services).run()
+        finally:
+            await close_shared_vector_stores()
     return 0
 
 

@@ -7,7 +7,14 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from app.cli import commands_db, commands_integration, commands_queue, commands_sync
+from app.cli import (
+    commands_db,
+    commands_demo,
+    commands_integration,
+    commands_queue,
+    commands_search,
+    commands_sync,
+)
 from app.cli.errors import CLI_ERRORS, CommandError
 from app.config import ConfigError, load_settings
 from app.logging import configure_logging
@@ -33,6 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands_queue.register(commands)
     commands_integration.register(commands)
     commands_sync.register(commands)
+    commands_demo.register(commands)
+    commands_search.register(commands)
     return parser
 
 

@@ -16,8 +16,14 @@ def default_handlers() -> HandlerRegistry:
     from app.stages.extract import extract
     from app.stages.load import load
     from app.stages.transform import transform
+    from app.stages.vectorize import vectorize
 
-    registry: HandlerRegistry = {"extract": extract, "transform": transform, "load": load}
+    registry: HandlerRegistry = {
+        "extract": extract,
+        "transform": transform,
+        "load": load,
+        "vectorize": vectorize,
+    }
     return registry
 
 

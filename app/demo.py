@@ -1,0 +1,180 @@
+"""`sluice demo`: the whole product on one machine, from nothing.
+
+Embedded PostgreSQL (unless DATABASE_URL is set), migrations, the sandbox Jira and GitHub
+with generated data, integrations for every seeded tenant pointing at them, the stage
+workers, and a first sync per tenant whose progress is printed. Ctrl-C stops it all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from psycopg_pool import AsyncConnectionPool
+
+from app.config import Settings
+from app.db import (
+    Connection,
+    connect,
+    open_pool,
+    redact_url,
+    resolve_database_url,
+    tenant_transaction,
+)
+from app.integrations.store import add_integration
+from app.sandbox import DEFAULT_TOKEN, SandboxDataset, SandboxServers
+from app.services import Services, open_services
+from app.sqlstore import query
+from app.stages import default_handlers
+from app.sync import SyncRequest, start_sync
+from app.vectors.service import close_shared_vector_stores
+from migrations import runner
+from workers.stage_worker import StageWorker, WorkerConfig
+
+Say = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    """What `sluice demo` was asked for."""
+
+    issues: int = 2000
+    concurrency: int = 4
+
+
+async def ensure_demo_integrations(
+    conn: Connection, services: Services, tenant_id: int, tenant: str, sandbox: SandboxServers
+) -> list[int]:
+    """A Jira and a GitHub integration for the tenant, pointed at this sandbox."""
+    ids = []
+    for provider, url, username, search in (
+        ("jira", sandbox.jira_url, f"demo@{tenant.lower()}.example", None),
+        ("github", sandbox.github_url, None, f"org:{sandbox.dataset.org}"),
+    ):
+        name = f"Demo {provider.capitalize() if provider == 'jira' else 'GitHub'}"
+        cur = await conn.execute(query("demo_integration_find"), {"name": name})
+        row = await cur.fetchone()
+        if row is None:
+            ids.append(
+                await add_integration(
+                    conn,
+                    services.cipher,
+                    tenant_id=tenant_id,
+                    provider=provider,
+                    base_url=url,
+                    token=DEFAULT_TOKEN,
+                    username=username,
+                    base_search=search,
+                    name=name,
+                )
+            )
+        else:
+            await conn.execute(
+                query("demo_integration_repoint"),
+                {
+                    "id": row["id"],
+                    "base_url": url,
+                    "credentials": services.cipher.encrypt(DEFAULT_TOKEN),
+                },
+            )
+            ids.append(int(row["id"]))
+    return ids
+
+
+async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -> int:
+    """Bring everything up, sync every tenant, and serve until Ctrl-C."""
+    url = resolve_database_url(settings)
+    say(f"PostgreSQL: {redact_url(url)}")
+    conn = await connect(url, autocommit=True)
+    async with conn:
+        await runner.apply_all(conn, report=lambda line: say(f"  {line}"))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    say(f"Starting the sandbox Jira and GitHub with {options.issues:,} issues …")
+    sandbox = SandboxServers(
+        SandboxDataset(issues=options.issues, pull_requests=options.issues // 2)
+    )
+    await asyncio.to_thread(sandbox.start)
+    try:
+        say(f"  Jira   {sandbox.jira_url}\n  GitHub {sandbox.github_url}")
+        async with open_services(settings) as services:
+            pool = await open_pool(url, max_size=4)
+            try:
+                runs = await start_tenant_syncs(url, pool, services, sandbox)
+                worker = StageWorker(
+                    url,
+                    default_handlers(),
+                    WorkerConfig(concurrency=options.concurrency, poll_interval=0.5),
+                    services=services,
+                )
+                work = asyncio.create_task(worker.run(install_signal_handlers=False))
+                try:
+                    await follow_runs(pool, runs, stop, say)
+                    if not stop.is_set():
+                        say(
+                            "Every tenant is synced. The worker keeps serving; press Ctrl-C to stop."
+                        )
+                        await stop.wait()
+                finally:
+                    worker.stop()
+                    await work
+                    await close_shared_vector_stores()
+            finally:
+                await pool.close()
+    finally:
+        await asyncio.to_thread(sandbox.stop)
+        say("Stopped.")
+    return 0
+
+
+async def start_tenant_syncs(
+    url: str, pool: AsyncConnectionPool[Connection], services: Services, sandbox: SandboxServers
+) -> dict[str, tuple[int, int]]:
+    """Integrations and a first sync for every tenant: name -> (tenant id, run id)."""
+    conn = await connect(url)
+    async with conn:
+        await conn.execute("SET ROLE sluice_system")
+        cur = await conn.execute(query("demo_tenants"))
+        tenants = [(row["id"], row["name"]) for row in await cur.fetchall()]
+    runs = {}
+    for tenant_id, name in tenants:
+        async with tenant_transaction(pool, tenant_id) as tx:
+            ids = await ensure_demo_integrations(tx, services, tenant_id, name, sandbox)
+            run_id = await start_sync(
+                tx, SyncRequest(tenant_id=tenant_id, trigger="cli", triggered_by="demo")
+            )
+        runs[name] = (tenant_id, run_id)
+        print(f"  {name}: integrations {ids}, sync run {run_id} started", flush=True)
+    return runs
+
+
+async def follow_runs(
+    pool: AsyncConnectionPool[Connection],
+    runs: dict[str, tuple[int, int]],
+    stop: asyncio.Event,
+    say: Say,
+) -> None:
+    """Print each tenant's run progress every few seconds until all end (or Ctrl-C)."""
+    from app.cli.commands_sync import progress_line, run_state
+
+    ended: dict[str, Any] = {}
+    while not stop.is_set() and len(ended) < len(runs):
+        for name, (tenant_id, run_id) in runs.items():
+            if name in ended:
+                continue
+            async with tenant_transaction(pool, tenant_id) as conn:
+                run, progress = await run_state(conn, run_id)
+                if run is not None and run["status"] != "running":
+                    cur = await conn.execute(query("demo_counts"))
+                    ended[name] = await cur.fetchone()
+                    say(f"{name}: run {run_id} {run['status']} — {dict(ended[name])}")
+                else:
+                    say(f"{name}: {progress_line(run_id, progress)}")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 3.0)
