@@ -1,0 +1,45 @@
+"""Benchmarks run in their quick form as smoke tests: they work and report every tool.
+No timing is asserted here; the numbers are for people (see README: Benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def run_benchmark(name: str, *args: str, timeout: float = 300) -> dict[str, object]:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / name), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env={**os.environ, "SLUICE_LOG_LEVEL": "WARNING"},
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report: dict[str, object] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+@pytest.mark.slow
+def test_queue_benchmark_quick_reports_every_tool() -> None:
+    report = run_benchmark("queue_bench.py", "--quick")
+    jobs = report["jobs"]
+    assert isinstance(jobs, dict)
+    assert set(jobs) == {"sluice", "procrastinate", "pgqueuer", "sql_loop"}
+    assert all(isinstance(n, int) and n > 0 for n in jobs.values())
+    rates = report["jobs_per_s"]
+    assert isinstance(rates, dict) and all(rate > 0 for rate in rates.values())
+    fairness = report["fairness"]
+    assert isinstance(fairness, dict) and 0 < fairness["share_b"] <= 1
+    assert fairness["share_b_expected"] == pytest.approx(10 / 11, abs=0.001)
+    for key in ("pickup_ms", "claim_ms_at_scale"):
+        value = report[key]
+        assert isinstance(value, dict) and value["p50"] <= value["p99"]
