@@ -18,7 +18,7 @@ from app.integrations.base import (
     Page,
     RawRecord,
 )
-from app.integrations.http import ApiClient, error_text
+from app.integrations.http import ApiClient, error_text, retry_after_seconds
 from app.queue.errors import JobError, RetryableJobError
 
 REPOSITORY = "github_repository"
@@ -66,16 +66,14 @@ def github_rate_limit_wait(response: httpx.Response, now: float | None = None) -
     """API_NOTES rule: 403/429 with retry-after, else remaining 0 until reset, else a minute."""
     if response.status_code not in (403, 429):
         return None
-    retry_after = response.headers.get("retry-after")
-    if retry_after:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            return 60.0
+    now = now if now is not None else time.time()
+    retry_after = retry_after_seconds(response, datetime.fromtimestamp(now, UTC))
+    if retry_after is not None:
+        return retry_after
     if response.headers.get("x-ratelimit-remaining") == "0":
         reset = response.headers.get("x-ratelimit-reset")
         if reset and reset.isdigit():
-            return max(1.0, int(reset) - (now if now is not None else time.time()))
+            return max(1.0, int(reset) - now)
         return 60.0
     if response.status_code == 429 or b"rate limit" in response.content.lower():
         return 60.0  # a secondary limit without headers

@@ -7,8 +7,10 @@ the wait, so the queue reschedules the job instead of holding a worker slot.
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -33,6 +35,22 @@ Sleep = Callable[[float], Awaitable[None]]
 
 
 _BACKOFF = wait_exponential_jitter(multiplier=0.5, max=8.0)
+
+
+def retry_after_seconds(response: httpx.Response, now: datetime) -> float | None:
+    """The Retry-After header in seconds (a number or an HTTP date), None when absent."""
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (moment - now).total_seconds())
 
 
 class TransientHttpError(Exception):

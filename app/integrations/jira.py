@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
@@ -20,7 +19,7 @@ from app.integrations.base import (
     Page,
     RawRecord,
 )
-from app.integrations.http import ApiClient, error_text
+from app.integrations.http import ApiClient, error_text, retry_after_seconds
 from app.queue.errors import JobError
 
 PROJECT = "jira_project"
@@ -38,18 +37,15 @@ def jira_rate_limit_wait(response: httpx.Response, now: datetime | None = None) 
     """Seconds a 429/503 asks to wait: Retry-After, else X-RateLimit-Reset, else a minute."""
     if response.status_code not in (429, 503):
         return None
-    retry_after = response.headers.get("retry-after")
-    if retry_after:
-        try:
-            return max(0.0, float(retry_after))
-        except ValueError:
-            parsed = email.utils.parsedate_to_datetime(retry_after)
-            return max(0.0, (parsed - (now or datetime.now(UTC))).total_seconds())
+    now = now or datetime.now(UTC)
+    retry_after = retry_after_seconds(response, now)
+    if retry_after is not None:
+        return retry_after
     reset = response.headers.get("x-ratelimit-reset")
     if reset:
         try:
             at = datetime.fromisoformat(reset.replace("Z", "+00:00"))
-            return max(0.0, (at - (now or datetime.now(UTC))).total_seconds())
+            return max(0.0, (at - now).total_seconds())
         except ValueError:
             pass
     if response.status_code == 503:
