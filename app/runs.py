@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from app.db import Connection
+from app.events import job_log, publish
 from app.sqlstore import query
 
 
@@ -45,4 +46,18 @@ async def finish_run_if_done(
         query("run_finish_if_done"), {"tenant_id": tenant_id, "run_id": run_id, "now": now}
     )
     row = await cur.fetchone()
-    return dict(row) if row else None
+    if row is None:
+        return None
+    level = "info" if row["status"] == "finished" else "error"
+    await job_log(
+        conn,
+        tenant_id,
+        level,
+        f"run {run_id} {row['status']}",
+        run_id=run_id,
+        etl_job_id=row["etl_job_id"],
+    )
+    await publish(
+        conn, tenant_id, "run", run_id=run_id, status=row["status"], etl_job_id=row["etl_job_id"]
+    )
+    return dict(row)

@@ -17,6 +17,7 @@ import os
 import signal
 import socket
 import uuid
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -26,6 +27,7 @@ import structlog
 from psycopg_pool import AsyncConnectionPool
 
 from app.db import Connection, DatabaseUnavailableError, connect, open_pool
+from app.events import job_log, publish
 from app.queue import ops
 from app.queue.backoff import retry_delay
 from app.queue.context import HandlerRegistry, JobContext
@@ -259,6 +261,10 @@ class StageWorker:
         self.failed_total += 1
         self._release_slots(1)
         run_id = self.run_of.pop(job.key, None)
+        if outcome is not None:
+            await self._call(
+                "done", "log failure", _record_failure, job, error, outcome.status, delay
+            )
         if outcome is not None and outcome.status == "failed" and run_id is not None:
             await self._finish_run(job.tenant_id, run_id)
         log.warning(
@@ -296,9 +302,20 @@ class StageWorker:
             self.completing = []
             self.completed_total += done
             self._release_slots(len(keys))
-            runs = {(k[0], run) for k in keys if (run := self.run_of.pop(k, None)) is not None}
-            for tenant_id, run_id in sorted(runs):
-                await self._finish_run(tenant_id, run_id)
+            runs = Counter((k[0], self.run_of.pop(k, None)) for k in keys)
+            for (tenant_id, run_id), count in sorted(runs.items(), key=str):
+                await self._call(
+                    "done",
+                    "publish",
+                    publish,
+                    tenant_id,
+                    "jobs",
+                    run_id=run_id,
+                    status="completed",
+                    count=count,
+                )
+                if run_id is not None:
+                    await self._finish_run(tenant_id, run_id)
 
     async def _heartbeat_loop(self) -> None:
         while True:
@@ -350,6 +367,35 @@ class StageWorker:
         if leftover:
             released = await self._call("done", "release", ops.release, self.name, leftover)
             log.info("released unfinished jobs", jobs=released)
+
+
+async def _record_failure(
+    conn: Connection, job: ClaimedJob, error: str, status: str, delay: float
+) -> None:
+    """A log line and an event for a failed attempt (a retry or a dead letter)."""
+    if status == "failed":
+        level, message = "error", f"{job.job_type} job {job.id} failed: {error}"
+    else:
+        level = "warning"
+        message = f"{job.job_type} job {job.id} will retry in {delay:.0f}s: {error}"
+    await job_log(
+        conn,
+        job.tenant_id,
+        level,
+        message,
+        run_id=job.run_id,
+        queue_job_id=job.id,
+        context={"attempt": job.retry_count + 1, "status": status},
+    )
+    await publish(
+        conn,
+        job.tenant_id,
+        "job",
+        job_id=job.id,
+        run_id=job.run_id,
+        job_type=job.job_type,
+        status=status,
+    )
 
 
 async def _finish_run(conn: Connection, tenant_id: int, run_id: int) -> None:

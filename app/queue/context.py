@@ -10,6 +10,7 @@ from typing import Any
 from psycopg_pool import AsyncConnectionPool
 
 from app.db import Connection, tenant_transaction
+from app.events import publish
 from app.queue import ops
 from app.queue.model import ClaimedJob
 from app.runs import finish_run_if_done
@@ -40,6 +41,16 @@ class JobContext:
                 raise LostJobError(
                     f"job {self.job.id} is no longer held by {self.worker}; its output is rolled back"
                 )
+            await publish(
+                conn,
+                self.job.tenant_id,
+                "job",
+                job_id=self.job.id,
+                run_id=self.job.run_id,
+                job_type=self.job.job_type,
+                status="completed",
+                progress=self.progress,
+            )
             if self.job.run_id is not None:
                 await finish_run_if_done(conn, self.job.tenant_id, self.job.run_id)
         self.completed = True

@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 
 from app.crypto import CredentialError
 from app.db import Connection, tenant_transaction
+from app.events import job_log, publish
 from app.integrations.base import ExtractOptions, IntegrationError, Page
 from app.integrations.registry import provider_for
 from app.integrations.store import load_integration
@@ -153,6 +154,33 @@ async def _commit_page(
             for f in page.followups
         ]
         await ops.enqueue(conn, follow)
+        scope = (job.payload.get("params") or {}).get("project") or (
+            job.payload.get("params") or {}
+        ).get("repository")
+        await job_log(
+            conn,
+            job.tenant_id,
+            "info",
+            f"{job.entity_type}{f' {scope}' if scope else ''}: page {counters['pages']} stored "
+            f"{len(page.records)} records ({counters['records']} so far)",
+            run_id=job.run_id,
+            queue_job_id=job.id,
+            context={
+                "pages": counters["pages"],
+                "records": counters["records"],
+                "rate_limit_wait_s": counters.get("rate_limit_wait_s", 0),
+            },
+        )
+        await publish(
+            conn,
+            job.tenant_id,
+            "progress",
+            run_id=job.run_id,
+            job_id=job.id,
+            job_type="extract",
+            entity=job.entity_type,
+            **counters,
+        )
 
 
 async def insert_raw_page(
