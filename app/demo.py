@@ -29,9 +29,8 @@ from app.integrations.store import add_integration
 from app.sandbox import DEFAULT_TOKEN, SandboxDataset, SandboxServers
 from app.services import Services, open_services
 from app.sqlstore import query
-from app.stages import default_handlers
+from app.stages import close_vector_stores, default_handlers
 from app.sync import SyncRequest, start_sync
-from app.vectors.service import close_shared_vector_stores
 from migrations import runner
 from workers.stage_worker import StageWorker, WorkerConfig
 
@@ -124,7 +123,7 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
                 finally:
                     worker.stop()
                     await work
-                    await close_shared_vector_stores()
+                    await close_vector_stores()
             finally:
                 await pool.close()
     finally:

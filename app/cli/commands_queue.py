@@ -15,8 +15,7 @@ from app.queue.model import JOB_TYPES, TIERS, QueueError
 from app.queue.ops import ClaimScope
 from app.services import open_services
 from app.sqlstore import query
-from app.stages import HandlerLoadError, load_handlers
-from app.vectors.service import close_shared_vector_stores
+from app.stages import HandlerLoadError, close_vector_stores, load_handlers
 from workers.stage_worker import StageWorker, WorkerConfig
 
 
@@ -145,7 +144,7 @@ async def run_worker(args: argparse.Namespace, settings: Settings) -> int:
         try:
             await StageWorker(url, handlers, config, services=services).run()
         finally:
-            await close_shared_vector_stores()
+            await close_vector_stores()
     return 0
 
 

@@ -19,10 +19,9 @@ from app.db import Connection, connect, open_pool, resolve_database_url, tenant_
 from app.reprocess import ReprocessError, start_reprocess
 from app.services import open_services
 from app.sqlstore import query
-from app.stages import default_handlers
+from app.stages import close_vector_stores, default_handlers
 from app.sync import SyncError, SyncRequest, start_sync
 from app.transform.entities import ENTITY_TYPES
-from app.vectors.service import close_shared_vector_stores
 from workers.stage_worker import StageWorker, WorkerConfig
 
 StartRun = Callable[[Connection, dict[str, Any]], Awaitable[int]]
@@ -156,7 +155,7 @@ async def start_and_follow(args: argparse.Namespace, settings: Settings, start: 
             finally:
                 worker.stop()
                 await work
-                await close_shared_vector_stores()
+                await close_vector_stores()
     finally:
         await pool.close()
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import importlib
 
-from app.queue.context import HandlerRegistry
+from app.queue.context import HandlerRegistry, JobContext
 
 
 class HandlerLoadError(Exception):
     """A --handlers reference cannot be imported."""
+
+
+async def vectorize(ctx: JobContext) -> None:
+    """The vectorize stage, imported on first use (the Qdrant client is heavy to load)."""
+    from app.stages.vectorize import vectorize as run_vectorize
+
+    await run_vectorize(ctx)
 
 
 def default_handlers() -> HandlerRegistry:
@@ -16,7 +23,6 @@ def default_handlers() -> HandlerRegistry:
     from app.stages.extract import extract
     from app.stages.load import load
     from app.stages.transform import transform
-    from app.stages.vectorize import vectorize
 
     registry: HandlerRegistry = {
         "extract": extract,
@@ -42,3 +48,13 @@ def load_handlers(reference: str | None) -> HandlerRegistry:
     if not isinstance(registry, dict):
         raise HandlerLoadError(f"{reference!r} is not a registry of stage handlers")
     return registry
+
+
+async def close_vector_stores() -> None:
+    """Release the vector store if this process opened one (imported lazily: it is heavy)."""
+    import sys
+
+    if "app.vectors.service" in sys.modules:
+        from app.vectors.service import close_shared_vector_stores
+
+        await close_shared_vector_stores()
