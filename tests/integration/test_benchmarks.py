@@ -43,3 +43,17 @@ def test_queue_benchmark_quick_reports_every_tool() -> None:
     for key in ("pickup_ms", "claim_ms_at_scale"):
         value = report[key]
         assert isinstance(value, dict) and value["p50"] <= value["p99"]
+
+
+@pytest.mark.slow
+def test_etl_benchmark_quick_loads_every_issue_with_both_tools() -> None:
+    report = run_benchmark("etl_bench.py", "--quick", timeout=400)
+    issues = report["issues"]
+    assert isinstance(issues, int) and issues > 0
+    rows = report["rows"]
+    assert isinstance(rows, dict)
+    assert rows["sluice_work_items"] == issues == rows["dlt_issues"]
+    assert rows["sluice_raw_issues"] == issues and report["raw_kept"] is True
+    rates = report["issues_per_s"]
+    assert isinstance(rates, dict) and rates["sluice"] > 0 and rates["dlt"] > 0
+    assert report["vectorize_items_per_s"] is not None
