@@ -55,6 +55,19 @@ def redact_secrets(
     return event_dict
 
 
+class StderrLogger:
+    """Writes each rendered line to the current sys.stderr (looked up at write time)."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _stderr_logger(*_args: Any) -> StderrLogger:
+    return StderrLogger()
+
+
 def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
     """Configure structlog and the stdlib root logger for this process."""
     as_json = log_format == "json" or (log_format == "auto" and not sys.stderr.isatty())
@@ -72,7 +85,7 @@ def configure_logging(log_format: str = "auto", level: str = "INFO") -> None:
     structlog.configure(
         processors=[*shared, structlog.processors.format_exc_info, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        logger_factory=_stderr_logger,
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)

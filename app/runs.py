@@ -7,6 +7,7 @@ from typing import Any
 
 from app.db import Connection
 from app.events import job_log, publish
+from app.orchestrator.chain import advance_chain
 from app.sqlstore import query
 
 
@@ -38,7 +39,8 @@ async def create_run(
 async def finish_run_if_done(
     conn: Connection, tenant_id: int, run_id: int, now: datetime | None = None
 ) -> dict[str, Any] | None:
-    """Close the run when none of its jobs is open; call inside a transaction."""
+    """Close the run when none of its jobs is open; call inside a transaction. A run of a
+    chain job advances the chain (app.orchestrator) in the same transaction."""
     cur = await conn.execute(query("run_lock"), {"tenant_id": tenant_id, "run_id": run_id})
     if await cur.fetchone() is None:
         return None  # already ended
@@ -60,4 +62,7 @@ async def finish_run_if_done(
     await publish(
         conn, tenant_id, "run", run_id=run_id, status=row["status"], etl_job_id=row["etl_job_id"]
     )
-    return dict(row)
+    run = dict(row)
+    if run["etl_job_id"] is not None:
+        await advance_chain(conn, tenant_id, run, now)
+    return run

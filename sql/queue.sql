@@ -3,18 +3,26 @@
 -- are cross-tenant and run as sluice_system; `now` is a parameter so tests can fix it.
 
 -- name: job_enqueue_many
--- The jobs arrive as one JSON array (one parse, however large the payloads).
+-- The jobs arrive as one JSON array (one parse, however large the payloads). A job handed
+-- to a paused or cancelled run is born paused or cancelled: a pause holds for handoffs.
 INSERT INTO etl_job_queue (tenant_id, run_id, etl_job_id, integration_id, job_type,
-                           entity_type, payload, priority, scheduled_at, max_retries)
+                           entity_type, payload, priority, scheduled_at, max_retries,
+                           status, completed_at)
 SELECT j.tenant_id, j.run_id, j.etl_job_id, j.integration_id, j.job_type, j.entity_type,
        coalesce(j.payload, '{}'::jsonb), j.priority,
-       coalesce(j.scheduled_at, %(now)s::timestamptz, now()), j.max_retries
+       coalesce(j.scheduled_at, %(now)s::timestamptz, now()), j.max_retries,
+       coalesce(stopped.status, 'pending'),
+       CASE WHEN stopped.status = 'cancelled' THEN coalesce(%(now)s::timestamptz, now()) END
 FROM ROWS FROM (jsonb_to_recordset(%(jobs)s::jsonb)
          AS (tenant_id integer, run_id bigint, etl_job_id bigint, integration_id bigint,
              job_type text, entity_type text, payload jsonb, priority smallint,
              scheduled_at timestamptz, max_retries integer)) WITH ORDINALITY
      AS j(tenant_id, run_id, etl_job_id, integration_id, job_type, entity_type, payload,
           priority, scheduled_at, max_retries, n)
+LEFT JOIN LATERAL (
+    SELECT r.status FROM etl_runs r
+    WHERE r.tenant_id = j.tenant_id AND r.id = j.run_id AND r.status IN ('paused', 'cancelled')
+) stopped ON true
 ORDER BY j.n
 RETURNING id
 

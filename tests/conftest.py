@@ -27,8 +27,9 @@ from app.embedded_pg import ensure_embedded_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_HOME = ROOT / ".sluice-test"
-TEMPLATE_DB = "sluice_test_template"
-SHARED_DB = "sluice_test"
+# Per pytest process, so that two sessions on one server never drop each other's databases.
+TEMPLATE_DB = f"sluice_test_template_{os.getpid()}"
+SHARED_DB = f"sluice_test_{os.getpid()}"
 
 
 def database_url_for(server_url: str, dbname: str) -> str:
@@ -87,6 +88,7 @@ def template_url(server_url: str) -> Iterator[str]:
 
     asyncio.run(migrate())
     yield url
+    _drop_database(server_url, TEMPLATE_DB)
 
 
 @pytest.fixture(scope="session")
@@ -94,6 +96,7 @@ def shared_db_url(server_url: str, template_url: str) -> Iterator[str]:
     """One migrated database for the rolled-back tier-1 tests."""
     _drop_database(server_url, SHARED_DB)
     yield _create_from_template(server_url, SHARED_DB, TEMPLATE_DB)
+    _drop_database(server_url, SHARED_DB)
 
 
 @pytest.fixture

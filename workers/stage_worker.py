@@ -6,7 +6,9 @@ Tasks inside one worker process:
 - completer: commits the completions of handlers that wrote nothing, in batches;
 - heartbeat: refreshes the heartbeat of every held job in one statement, and rescues
   jobs of workers whose heartbeat stopped;
-- listener: a dedicated LISTEN connection that wakes the claimer.
+- listener: a dedicated LISTEN connection that wakes the claimer;
+- settings (a worker dedicated to one tenant): follows the tenant's `worker_concurrency`
+  setting without a restart, at most the worker's own `concurrency`.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from app.queue.errors import PermanentJobError, RetryableJobError
 from app.queue.model import QUEUE_CHANNEL, ClaimedJob
 from app.queue.ops import ClaimScope
 from app.runs import finish_run_if_done
+from app.settings_store import SettingsChange, SettingsWatcher
 
 log = structlog.get_logger("sluice.worker")
 T = TypeVar("T")
@@ -96,6 +99,8 @@ class StageWorker:
         self._conn_locks: dict[str, asyncio.Lock] = {}
         self._run_lock = asyncio.Lock()
         self.pool: AsyncConnectionPool[Connection] | None = None
+        self.concurrency = config.concurrency  # jobs at once now (see apply_settings)
+        self.settings_watcher: SettingsWatcher | None = None
 
     # -- connections -------------------------------------------------------------------
 
@@ -167,6 +172,11 @@ class StageWorker:
             asyncio.create_task(self._complete_loop(), name="completer"),
             asyncio.create_task(self._heartbeat_loop(), name="heartbeat"),
         ]
+        if self.scope.tenant_id is not None:
+            self.settings_watcher = SettingsWatcher(
+                self.url, self.apply_settings, tenant_id=self.scope.tenant_id
+            )
+            tasks.append(asyncio.create_task(self.settings_watcher.run(), name="settings"))
         try:
             await self._claim_loop()
             await self._drain()
@@ -185,6 +195,23 @@ class StageWorker:
                 failed=self.failed_total,
             )
 
+    def apply_settings(self, change: SettingsChange) -> None:
+        """A dedicated worker runs its tenant's `worker_concurrency` jobs at once (at most
+        its configured concurrency); a change applies from the next claim."""
+        wanted = change.values.get("worker_concurrency")
+        if change.tenant_id != self.scope.tenant_id or wanted is None:
+            return
+        concurrency = max(1, min(int(wanted), self.config.concurrency))
+        if concurrency != self.concurrency:
+            log.info(
+                "worker concurrency changed",
+                worker=self.name,
+                concurrency=concurrency,
+                previous=self.concurrency,
+            )
+            self.concurrency = concurrency
+            self.slot_free.set()
+
     def stop(self) -> None:
         """Stop claiming; in-flight jobs get the grace period to finish."""
         if not self.stopping.is_set():
@@ -197,7 +224,7 @@ class StageWorker:
         while not self.stopping.is_set():
             # A slot frees when the job's completion is committed, not when its handler
             # returns: claiming never runs ahead of completing.
-            free = self.config.concurrency - self.held
+            free = self.concurrency - self.held
             if free <= 0:
                 self.slot_free.clear()
                 await self.slot_free.wait()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import signal
 from datetime import UTC, datetime
 from typing import Any
@@ -44,18 +45,28 @@ def register(commands: Any) -> None:
     scheduler.add_argument(
         "--tick-cron",
         type=cron,
+        metavar="CRON",
         default="* * * * *",
         help="when the orchestrator ticks (default every minute)",
     )
     scheduler.add_argument(
-        "--rescue-cron", type=cron, default="* * * * *", help="when stalled jobs are rescued"
+        "--rescue-cron",
+        type=cron,
+        metavar="CRON",
+        default="* * * * *",
+        help="when stalled queue jobs are rescued (default every minute)",
     )
     scheduler.add_argument(
-        "--retention-cron", type=cron, default="17 * * * *", help="when retention runs (hourly)"
+        "--retention-cron",
+        type=cron,
+        metavar="CRON",
+        default="17 * * * *",
+        help="when each tenant's retention is applied (default hourly, at :17)",
     )
     scheduler.add_argument(
         "--stall-timeout",
         type=positive_float,
+        metavar="SECONDS",
         default=60.0,
         help="seconds without heartbeat before a running queue job is rescued (default 60)",
     )
@@ -63,7 +74,10 @@ def register(commands: Any) -> None:
 
     one = commands.add_parser("tick", help="run one orchestrator tick now and print what started")
     one.add_argument(
-        "--now", type=iso_time, help="decide as if it were this time (default: the clock)"
+        "--now",
+        type=iso_time,
+        metavar="TIME",
+        help="decide as if it were this ISO 8601 time (default: the database clock)",
     )
     one.add_argument("--json", action="store_true", help="print one JSON object")
     one.set_defaults(handler=run_tick)
@@ -78,6 +92,9 @@ async def run_scheduler(args: argparse.Namespace, settings: Settings) -> int:
         stall_timeout=args.stall_timeout,
     )
     scheduler = Scheduler(resolve_database_url(settings), config)
+    # procrastinate reports every deferred and finished task at INFO: keep that for DEBUG.
+    if settings.log_level != "DEBUG":
+        logging.getLogger("procrastinate").setLevel(logging.WARNING)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, scheduler.stop)

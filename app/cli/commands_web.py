@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
+from types import FrameType
 from typing import Any
 
 from app.cli.errors import CommandError
@@ -18,22 +20,28 @@ def default_port() -> int:
     return int(value) if value.isdigit() else 8000
 
 
+def default_host() -> str:
+    """All interfaces when a PaaS assigns $PORT (its router must reach us), else loopback."""
+    return "0.0.0.0" if os.environ.get("PORT") else "127.0.0.1"  # noqa: S104 - PaaS only
+
+
 def register(commands: Any) -> None:
     """Add the web command to the command tree."""
     web = commands.add_parser("web", help="serve the dashboard, the JSON API and /metrics")
     web.add_argument(
         "--host",
-        default="127.0.0.1",
-        help="address to listen on (default 127.0.0.1; 0.0.0.0 on a PaaS)",
+        default=default_host(),
+        help="address to listen on (default 127.0.0.1, or 0.0.0.0 when $PORT is set)",
     )
     web.add_argument(
         "--port", type=int, default=default_port(), help="port (default $PORT or 8000)"
     )
     web.add_argument(
         "--forwarded-allow-ips",
-        default="127.0.0.1",
+        default=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1"),
         metavar="IPS",
-        help="proxies trusted for X-Forwarded-For/-Proto (default 127.0.0.1; '*' behind a PaaS router)",
+        help="proxies whose X-Forwarded-For/-Proto are trusted "
+        "(default $FORWARDED_ALLOW_IPS or 127.0.0.1; '*' behind a PaaS router)",
     )
     web.set_defaults(handler=run_web)
 
@@ -42,6 +50,7 @@ async def run_web(args: argparse.Namespace, settings: Settings) -> int:
     """Serve until SIGINT or SIGTERM."""
     import uvicorn
 
+    from app.live.server import LiveEventsServer
     from app.web.app import create_app
 
     if not 0 < args.port < 65536:
@@ -60,6 +69,17 @@ async def run_web(args: argparse.Namespace, settings: Settings) -> int:
         forwarded_allow_ips=args.forwarded_allow_ips,
         server_header=False,
         lifespan="on",
+        timeout_graceful_shutdown=5,
     )
-    await uvicorn.Server(config).serve()
+    # uvicorn re-raises the signal that stopped it once it has shut down; a SIGTERM (a PaaS
+    # stopping the dyno) is then a clean exit with status 0, not a death by signal.
+    previous = signal.signal(signal.SIGTERM, _stopped)
+    try:
+        await LiveEventsServer(config, lambda: getattr(app.state, "live_hub", None)).serve()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     return 0
+
+
+def _stopped(signum: int, frame: FrameType | None) -> None:
+    """SIGTERM after uvicorn's graceful shutdown: nothing left to do."""

@@ -12,8 +12,10 @@ from app.cli import (
     commands_demo,
     commands_integration,
     commands_queue,
+    commands_scheduler,
     commands_search,
     commands_sync,
+    commands_web,
 )
 from app.cli.errors import CLI_ERRORS, CommandError
 from app.config import ConfigError, load_settings
@@ -42,6 +44,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands_sync.register(commands)
     commands_demo.register(commands)
     commands_search.register(commands)
+    commands_scheduler.register(commands)
+    commands_web.register(commands)
     return parser
 
 

@@ -11,7 +11,7 @@ class HandlerLoadError(Exception):
     """A --handlers reference cannot be imported."""
 
 
-async def vectorize(ctx: JobContext) -> None:
+async def vectorize_on_first_use(ctx: JobContext) -> None:
     """The vectorize stage, imported on first use (the Qdrant client is heavy to load)."""
     from app.stages.vectorize import vectorize as run_vectorize
 
@@ -28,7 +28,7 @@ def default_handlers() -> HandlerRegistry:
         "extract": extract,
         "transform": transform,
         "load": load,
-        "vectorize": vectorize,
+        "vectorize": vectorize_on_first_use,
     }
     return registry
 

@@ -18,10 +18,12 @@ from app.events import job_log, publish
 from app.integrations.base import ExtractOptions, IntegrationError, Page
 from app.integrations.registry import provider_for
 from app.integrations.store import load_integration
+from app.orchestrator.parking import park_if_run_stopped
 from app.queue import ops
 from app.queue.context import JobContext
 from app.queue.errors import PermanentJobError
 from app.queue.model import NewJob
+from app.settings_store import get_settings
 from app.sqlstore import query
 
 WATERMARK_BUFFER = timedelta(minutes=15)
@@ -73,10 +75,14 @@ async def extract(ctx: JobContext) -> None:
             raise PermanentJobError(str(exc)) from None
         full = job.payload.get("full")
         since = None if full else await _since(conn, integration_id, watermark_key)
+        page_size = (
+            job.payload.get("page_size")
+            or (await get_settings(conn, job.tenant_id))["extract_page_size"]
+        )
     provider = provider_for(integration, services.http)
     options = ExtractOptions(
         since=since,
-        page_size=int(job.payload.get("page_size") or 100),
+        page_size=int(page_size),
         custom_query=job.payload.get("custom_query"),
         params=params,
     )
@@ -90,13 +96,14 @@ async def extract(ctx: JobContext) -> None:
                 counters["records"] += len(page.records)
                 counters["requests"] += int(page.request.get("requests", 1))
                 counters_f += page.rate_limit_wait_s
-                await _commit_page(
+                if await _commit_page(
                     ctx,
                     page,
                     integration_id,
                     started_at,
                     {**counters, "rate_limit_wait_s": round(counters_f, 1)},
-                )
+                ):
+                    return  # the run was paused or cancelled: parked after this page
         except IntegrationError as exc:
             raise PermanentJobError(f"{integration.label}: {exc}") from None
     async with ctx.transaction() as conn:
@@ -121,7 +128,8 @@ async def _commit_page(
     integration_id: int,
     started_at: datetime,
     counters: dict[str, Any],
-) -> None:
+) -> bool:
+    """Commit one page with its checkpoint and handoffs; True when the job parked after it."""
     job = ctx.job
     async with tenant_transaction(ctx.pool, job.tenant_id) as conn:
         raw_ids = await insert_raw_page(conn, job.tenant_id, integration_id, job.run_id, page)
@@ -181,6 +189,7 @@ async def _commit_page(
             entity=job.entity_type,
             **counters,
         )
+        return await park_if_run_stopped(conn, ctx)
 
 
 async def insert_raw_page(

@@ -53,7 +53,7 @@ async def test_every_route_but_login_health_and_static_refuses_anonymous_request
     web: ClientFactory,
 ) -> None:
     client = web()
-    await client.get("/healthz")  # a CSRF cookie, so that only authentication can refuse
+    await client.get("/")  # a page gives a CSRF cookie, so only authentication can refuse
     csrf = client.cookies["sluice_csrf"]
     checked = 0
     for method, template in every_route():
@@ -236,7 +236,7 @@ async def test_form_posts_without_a_valid_csrf_token_are_refused(
 ) -> None:
     email = world.account("WEX", "viewer").email
     browser = web(ip="10.9.0.1")
-    await browser.get("/healthz")
+    await browser.get("/")  # a page: it sets the CSRF cookie
     csrf = browser.cookies["sluice_csrf"]
     form = {"email": email, "password": PASSWORD}
     for fields in (form, {**form, "csrf_token": "forged"}, {**form, "csrf_token": csrf[:-1]}):
@@ -259,7 +259,7 @@ async def test_form_posts_without_a_valid_csrf_token_are_refused(
 
 async def test_login_redirects_only_within_the_site(world: World, web: ClientFactory) -> None:
     browser = web(ip="10.9.0.2")
-    await browser.get("/healthz")
+    await browser.get("/")  # a page: it sets the CSRF cookie
     csrf = browser.cookies["sluice_csrf"]
     fields = {"email": world.account("WEX", "viewer").email, "password": PASSWORD}
     for target in ("https://evil.example/", "//evil.example/x", "/\\evil.example"):
@@ -279,3 +279,15 @@ async def test_session_cookie_flags(world: World, web: ClientFactory) -> None:
     assert "HttpOnly" in session and "SameSite=lax" in session and "Path=/" in session
     csrf = next(c for c in cookies if c.startswith("sluice_csrf="))
     assert "HttpOnly" not in csrf  # a page's script may read it to send the header
+
+
+async def test_login_forms_must_be_small_and_urlencoded(web: ClientFactory) -> None:
+    browser = web(ip="10.9.0.3")
+    await browser.get("/")
+    csrf = browser.cookies["sluice_csrf"]
+    big = await browser.post("/login", data={"csrf_token": csrf, "email": "x" * 20_000})
+    assert big.status_code == 413 and big.json()["type"] == "urn:sluice:problem:payload-too-large"
+    as_json = await browser.post("/login", json={"csrf_token": csrf})
+    assert as_json.status_code == 415
+    crowded = await browser.post("/login", data={f"f{n}": "1" for n in range(30)})
+    assert crowded.status_code == 400

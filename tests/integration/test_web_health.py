@@ -6,7 +6,11 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import pytest
+from structlog.testing import capture_logs
+
 from app.config import load_settings
+from app.web import api_runs
 from app.web.app import create_app
 from tests.conftest import _drop_database
 from tests.integration.test_web_harness import (
@@ -154,3 +158,38 @@ async def test_the_metrics_token_sees_every_tenant(world: World, web: ClientFact
     assert median == [90.0]
     wrong = await web("m" * 39 + "x").get("/metrics")
     assert wrong.status_code == 401
+
+
+async def test_an_unexpected_error_is_a_500_problem_without_internals(
+    world: World, web: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def broken(*args: object) -> None:
+        raise RuntimeError("internal detail 7f3a")
+
+    monkeypatch.setattr(api_runs, "run_detail", broken)
+    with capture_logs() as logs:
+        response = await web(world.account("WEX", "viewer").token).get("/api/v1/runs/1")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "7f3a" not in response.text and "Traceback" not in response.text
+    assert response.json()["detail"].startswith("the server failed")
+    errors = [e for e in logs if e["event"] == "unhandled error"]
+    assert errors and errors[0]["error_type"] == "RuntimeError"
+
+
+async def test_pages_get_a_csrf_cookie_and_probes_do_not(web: ClientFactory) -> None:
+    page = await web().get("/")
+    assert page.cookies.get("sluice_csrf")
+    for path in ("/healthz", "/api/v1/runs", "/metrics"):
+        assert "sluice_csrf" not in (await web().get(path)).cookies, path
+
+
+async def test_head_requests_and_out_of_range_ids(world: World, web: ClientFactory) -> None:
+    viewer = web(world.account("WEX", "viewer").token)
+    head = await viewer.head("/api/v1/runs")
+    assert head.status_code == 200 and head.content == b""
+    for run_id in ("0", "99999999999999999999"):
+        response = await viewer.get(f"/api/v1/runs/{run_id}")
+        assert response.status_code == 404, run_id
+        assert response.headers["content-type"] == "application/problem+json"
+    assert (await viewer.get("/api/v1/runs/abc")).status_code == 404

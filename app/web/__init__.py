@@ -1,0 +1,1 @@
+"""The web process: JSON API under /api/v1, login, health, metrics (Starlette)."""
