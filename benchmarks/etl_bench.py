@@ -28,7 +28,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from contextlib import asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from typing import IO, Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 import httpx
+from benchdb import migrated_database
 from psycopg import sql
 
 from app.cli.main import build_parser
@@ -48,7 +48,6 @@ from app.logging import configure_logging
 from app.sandbox.access import DEFAULT_TOKEN
 from app.stages import default_handlers
 from app.sync import SyncRequest, start_sync
-from migrations import runner
 
 DEFAULT_ISSUES = 20_000
 QUICK_ISSUES = 2_000
@@ -478,36 +477,11 @@ def search_jql(keys: Sequence[str]) -> str:
 # -- the database ----------------------------------------------------------------------
 
 
-def database_url_for(server_url: str, dbname: str) -> str:
-    """The same server's URL pointed at another database."""
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{dbname}"))
-
-
-async def admin_execute(server_url: str, statement: sql.Composed) -> None:
-    conn = await connect(database_url_for(server_url, "postgres"), autocommit=True)
-    async with conn:
-        await conn.execute(statement)
-
-
 @asynccontextmanager
 async def bench_database(server_url: str) -> AsyncIterator[str]:
-    """A new database built by the migrations, dropped afterwards."""
-    name = f"sluice_etl_bench_{uuid.uuid4().hex[:10]}"
-    await admin_execute(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    progress(f"created database {name}")
-    try:
-        url = database_url_for(server_url, name)
-        conn = await connect(url, autocommit=True)
-        async with conn:
-            await runner.apply_all(conn, report=lambda _line: None)
-        progress("applied the migrations")
+    """A new migrated database for this run, dropped afterwards."""
+    async with migrated_database(server_url, "sluice_etl_bench", progress) as url:
         yield url
-    finally:
-        await admin_execute(
-            server_url,
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-        )
-        progress(f"dropped database {name}")
 
 
 async def scalar(conn: Connection, query: str, params: dict[str, Any] | None = None) -> Any:

@@ -26,10 +26,10 @@ from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import procrastinate
 import psycopg
+from benchdb import migrated_database
 from pgqueuer.db import PsycopgDriver
 from pgqueuer.models import Job as PgqJob
 from pgqueuer.qm import QueueManager
@@ -42,7 +42,6 @@ from app.logging import configure_logging
 from app.queue import ops
 from app.queue.context import JobContext
 from app.queue.model import TIER_WEIGHTS, NewJob
-from migrations import runner
 from workers.stage_worker import StageWorker, WorkerConfig
 
 BATCH_SIZE = 100
@@ -200,37 +199,12 @@ def p50_p99(values_ms: Sequence[float]) -> dict[str, float | None]:
 # -- database lifecycle ----------------------------------------------------------------
 
 
-def database_url_for(server_url: str, dbname: str) -> str:
-    """The same server's URL pointed at another database."""
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{dbname}"))
-
-
-async def admin_execute(server_url: str, statement: sql.Composed) -> None:
-    conn = await connect(database_url_for(server_url, "postgres"), autocommit=True)
-    async with conn:
-        await conn.execute(statement)
-
-
 @asynccontextmanager
 async def bench_database(server_url: str) -> AsyncIterator[str]:
-    """A new database built by the migrations (plus pgqueuer's schema), dropped afterwards."""
-    name = f"sluice_bench_{uuid.uuid4().hex[:10]}"
-    await admin_execute(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    progress(f"created database {name}")
-    try:
-        url = database_url_for(server_url, name)
-        conn = await connect(url, autocommit=True)
-        async with conn:
-            await runner.apply_all(conn, report=lambda _line: None)
+    """A new migrated database for this run, dropped afterwards."""
+    async with migrated_database(server_url, "sluice_bench", progress) as url:
         await install_pgqueuer(url)
-        progress("applied migrations and pgqueuer's schema")
         yield url
-    finally:
-        await admin_execute(
-            server_url,
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-        )
-        progress(f"dropped database {name}")
 
 
 async def install_pgqueuer(url: str) -> None:

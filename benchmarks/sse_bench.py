@@ -36,19 +36,18 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import AsyncIterator, Coroutine, Sequence
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, cast
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import psutil
 import uvicorn
-from psycopg import sql
+from benchdb import migrated_database
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -61,7 +60,6 @@ from app.live import EventHub, sse_endpoint
 from app.live.server import LiveEventsServer
 from app.logging import configure_logging
 from app.sqlstore import query
-from migrations import runner
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ("WEX", "Apple", "Google")
@@ -141,36 +139,11 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
 # -- database and processes ------------------------------------------------------------
 
 
-def database_url_for(server_url: str, dbname: str) -> str:
-    """The same server's URL pointed at another database."""
-    return urlunsplit(urlsplit(server_url)._replace(path=f"/{dbname}"))
-
-
-async def admin_execute(server_url: str, statement: sql.Composed) -> None:
-    conn = await connect(database_url_for(server_url, "postgres"), autocommit=True)
-    async with conn:
-        await conn.execute(statement)
-
-
 @asynccontextmanager
 async def bench_database(server_url: str) -> AsyncIterator[str]:
-    """A new database built by the migrations, dropped afterwards."""
-    name = f"sluice_bench_{uuid.uuid4().hex[:10]}"
-    await admin_execute(server_url, sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    progress(f"created database {name}")
-    try:
-        url = database_url_for(server_url, name)
-        conn = await connect(url, autocommit=True)
-        async with conn:
-            await runner.apply_all(conn, report=lambda _line: None)
-        progress("applied migrations")
+    """A new migrated database for this run, dropped afterwards."""
+    async with migrated_database(server_url, "sluice_sse_bench", progress) as url:
         yield url
-    finally:
-        await admin_execute(
-            server_url,
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)),
-        )
-        progress(f"dropped database {name}")
 
 
 async def seeded_tenants(url: str) -> list[int]:
