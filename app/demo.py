@@ -26,6 +26,7 @@ from app.db import (
     tenant_transaction,
 )
 from app.integrations.store import add_integration
+from app.passwords import generate_password, hash_password
 from app.sandbox import DEFAULT_TOKEN, SandboxDataset, SandboxServers
 from app.services import Services, open_services
 from app.sqlstore import query
@@ -43,6 +44,55 @@ class DemoOptions:
 
     issues: int = 2000
     concurrency: int = 4
+    port: int = 8000
+
+
+async def demo_logins(url: str) -> list[tuple[str, str, str]]:
+    """A fresh password for every tenant's admin, for this demo run: (tenant, email, password)."""
+    logins = []
+    conn = await connect(url, autocommit=True)
+    async with conn:
+        await conn.execute("SET ROLE sluice_system")
+        cur = await conn.execute(query("demo_admins"))
+        for row in await cur.fetchall():
+            password = generate_password()
+            await conn.execute(
+                query("demo_set_password"),
+                {
+                    "tenant_id": row["tenant_id"],
+                    "id": row["id"],
+                    "password_hash": hash_password(password),
+                },
+            )
+            logins.append((row["tenant"], row["email"], password))
+    return logins
+
+
+async def serve_web(settings: Settings, url: str, port: int) -> tuple[Any, asyncio.Task[None]]:
+    """The web process (JSON API, live events) on 127.0.0.1:port, in this event loop."""
+    import uvicorn
+
+    from app.live.server import LiveEventsServer
+    from app.web.app import create_app
+
+    app = create_app(settings, database_url=url)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=port,
+        log_config=None,
+        access_log=False,
+        lifespan="on",
+        timeout_graceful_shutdown=5,
+    )
+    server = LiveEventsServer(config, lambda: getattr(app.state, "live_hub", None))
+    task = asyncio.create_task(server.serve())
+    while not server.started and not task.done():  # noqa: ASYNC110 - uvicorn has no started event
+        await asyncio.sleep(0.05)
+    if task.done():
+        task.result()
+        raise RuntimeError(f"the web process could not listen on 127.0.0.1:{port}")
+    return server, task
 
 
 async def ensure_demo_integrations(
@@ -90,7 +140,10 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
     say(f"PostgreSQL: {redact_url(url)}")
     conn = await connect(url, autocommit=True)
     async with conn:
-        await runner.apply_all(conn, report=lambda line: say(f"  {line}"))
+        # The demo sets its own admin passwords below; the migration's would not last.
+        await runner.apply_all(
+            conn, report=lambda line: None if " admin: " in line else say(f"  {line}")
+        )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -100,8 +153,16 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
         SandboxDataset(issues=options.issues, pull_requests=options.issues // 2)
     )
     await asyncio.to_thread(sandbox.start)
+    web: Any = None
+    web_task: asyncio.Task[None] | None = None
     try:
         say(f"  Jira   {sandbox.jira_url}\n  GitHub {sandbox.github_url}")
+        web, web_task = await serve_web(settings, url, options.port)
+        say(
+            f"Web: http://127.0.0.1:{options.port} (JSON API under /api/v1, live events at /events)"
+        )
+        for tenant, email, password in await demo_logins(url):
+            say(f"  {tenant} admin login: {email} / {password}")
         async with open_services(settings) as services:
             pool = await open_pool(url, max_size=4)
             try:
@@ -127,6 +188,9 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
             finally:
                 await pool.close()
     finally:
+        if web is not None and web_task is not None:
+            web.should_exit = True
+            await web_task
         await asyncio.to_thread(sandbox.stop)
         say("Stopped.")
     return 0

@@ -16,3 +16,13 @@ SELECT (SELECT count(*) FROM work_items) AS work_items,
        (SELECT count(*) FROM changelogs) AS changelogs,
        (SELECT count(*) FROM prs) AS pull_requests,
        (SELECT count(*) FROM work_item_pr_links) AS links
+
+-- name: demo_admins
+SELECT u.tenant_id, u.id, u.email, t.name AS tenant
+FROM users u JOIN tenants t ON t.id = u.tenant_id
+WHERE u.role = 'admin' AND u.active ORDER BY u.tenant_id, u.id
+
+-- name: demo_set_password
+UPDATE users SET password_hash = %(password_hash)s, failed_logins = 0, locked_until = NULL,
+                 updated_at = now()
+WHERE tenant_id = %(tenant_id)s AND id = %(id)s

@@ -25,4 +25,5 @@ def register(commands: Any) -> None:
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
     """`sluice demo`."""
-    return await run_demo(settings, DemoOptions(issues=args.issues, concurrency=args.concurrency))
+    options = DemoOptions(issues=args.issues, concurrency=args.concurrency, port=args.port)
+    return await run_demo(settings, options)
