@@ -27,20 +27,6 @@ WHERE j.tenant_id = %(tenant_id)s
 ORDER BY j.execution_order
 FOR UPDATE OF j
 
--- name: chain_try_lock
--- As chain_lock, but rows another transaction holds are skipped: a second scheduler passes
--- over a chain that is being changed (compare the row count with chain_size).
-SELECT j.id, j.job_name, j.provider, j.integration_id, j.execution_order, j.status, j.active,
-       j.checkpoint_data, j.last_run_started_at, j.last_success_at, j.next_run_at,
-       j.retry_count, j.error_message, i.active AS integration_active, r.status AS run_status
-FROM etl_jobs j
-LEFT JOIN integrations i ON i.tenant_id = j.tenant_id AND i.id = j.integration_id
-LEFT JOIN etl_runs r ON r.tenant_id = j.tenant_id
-                    AND r.id = (j.checkpoint_data ->> 'run_id')::bigint
-WHERE j.tenant_id = %(tenant_id)s
-ORDER BY j.execution_order
-FOR UPDATE OF j SKIP LOCKED
-
 -- name: chain_list
 -- As chain_lock, without locking (to look before taking locks in the usual order).
 SELECT j.id, j.job_name, j.provider, j.integration_id, j.execution_order, j.status, j.active,
@@ -52,9 +38,6 @@ LEFT JOIN etl_runs r ON r.tenant_id = j.tenant_id
                     AND r.id = (j.checkpoint_data ->> 'run_id')::bigint
 WHERE j.tenant_id = %(tenant_id)s
 ORDER BY j.execution_order
-
--- name: chain_size
-SELECT count(*) AS jobs FROM etl_jobs WHERE tenant_id = %(tenant_id)s
 
 -- name: chain_job_update
 UPDATE etl_jobs
@@ -223,3 +206,8 @@ WITH old AS (
 )
 DELETE FROM raw_extraction_data d USING old
 WHERE d.tenant_id = old.tenant_id AND d.id = old.id
+
+-- name: chain_try_turn
+-- One scheduler at a time handles a tenant's chain: all or nothing, unlike row locks taken
+-- one by one with SKIP LOCKED (two ticks could each get part of the chain and both pass).
+SELECT pg_try_advisory_xact_lock(7358, %(tenant_id)s) AS acquired

@@ -53,13 +53,12 @@ async def lock_chain(conn: Connection, tenant_id: int) -> list[ChainJob]:
 
 
 async def try_lock_chain(conn: Connection, tenant_id: int) -> list[ChainJob] | None:
-    """The tenant's chain, locked; None when another transaction holds any of its rows."""
-    cur = await conn.execute(query("chain_try_lock"), {"tenant_id": tenant_id})
-    chain = [ChainJob.from_row(row) for row in await cur.fetchall()]
-    cur = await conn.execute(query("chain_size"), {"tenant_id": tenant_id})
-    size = await cur.fetchone()
-    assert size is not None
-    return chain if len(chain) == int(size["jobs"]) else None
+    """The tenant's chain, locked; None when another scheduler is handling it now."""
+    cur = await conn.execute(query("chain_try_turn"), {"tenant_id": tenant_id})
+    turn = await cur.fetchone()
+    if turn is None or not turn["acquired"]:
+        return None
+    return await lock_chain(conn, tenant_id)
 
 
 async def write_chain(
