@@ -279,8 +279,10 @@ async def test_the_pipeline_hands_loaded_items_to_vectorize(
     key, summary = scalar(
         fresh_db_url, "SELECT array[key, summary] FROM work_items ORDER BY id LIMIT 1"
     )
-    [best, *_] = await search(tid, summary, settings=services.settings)
-    assert best.title == summary and best.entity == WORK_ITEM, (key, summary)
+    # Lexical scoring: other items may share the words, so the item must rank near the top.
+    hits = await search(tid, summary, limit=5, entity=WORK_ITEM, settings=services.settings)
+    assert key in [hit.key for hit in hits[:3]], (key, summary, [(h.key, h.title) for h in hits])
+    assert all(hit.entity == WORK_ITEM for hit in hits)
 
 
 TWO_PROCESS_WRITER = textwrap.dedent(
