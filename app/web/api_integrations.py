@@ -19,8 +19,9 @@ from app.integrations.registry import PROVIDERS, provider_for
 from app.integrations.store import load_integration, validate_base_url
 from app.sqlstore import query
 from app.web.pagination import Page, PageQuery, page_of
-from app.web.problems import conflict, not_found
+from app.web.problems import conflict
 from app.web.routing import API_PREFIX, Call, Operation, json_response, validation_problem
+from app.web.rows import row_or_404
 
 CUSTOM = "custom"  # receives raw records through POST /api/v1/ingest/{id}; nothing to extract
 PROVIDER_CHOICES = [*sorted(PROVIDERS), CUSTOM]
@@ -124,10 +125,7 @@ def _url(value: str | None, required: bool) -> str:
 
 async def integration_out(conn: Connection, integration_id: int) -> IntegrationOut:
     """One integration of the tenant, or a 404."""
-    cur = await conn.execute(query("integration_detail"), {"id": integration_id})
-    row = await cur.fetchone()
-    if row is None:
-        raise not_found("integration", integration_id)
+    row = await row_or_404(conn, "integration_detail", integration_id, "integration")
     return IntegrationOut.model_validate(row)
 
 

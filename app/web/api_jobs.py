@@ -14,8 +14,8 @@ from app.sqlstore import query
 from app.web import control
 from app.web.api_runs import RunOut
 from app.web.pagination import Page, PageQuery, page_of
-from app.web.problems import not_found
 from app.web.routing import Call, Operation
+from app.web.rows import row_or_404
 
 
 class EtlJobOut(BaseModel):
@@ -46,10 +46,7 @@ class EtlJobDetail(EtlJobOut):
 
 async def job_detail(conn: Connection, job_id: int) -> EtlJobDetail:
     """A chain job of the tenant, or a 404."""
-    cur = await conn.execute(query("etl_job_detail"), {"id": job_id})
-    row = await cur.fetchone()
-    if row is None:
-        raise not_found("job", job_id)
+    row = await row_or_404(conn, "etl_job_detail", job_id, "job")
     cur = await conn.execute(query("etl_job_recent_runs"), {"id": job_id})
     runs = [RunOut.model_validate(r) for r in await cur.fetchall()]
     return EtlJobDetail.model_validate({**row, "recent_runs": runs})

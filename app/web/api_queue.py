@@ -13,8 +13,9 @@ from app.queue import ops
 from app.sqlstore import query
 from app.web import control
 from app.web.pagination import Page, PageQuery, page_of
-from app.web.problems import conflict, not_found
+from app.web.problems import conflict
 from app.web.routing import Call, Operation
+from app.web.rows import row_or_404
 
 JobType = Literal["extract", "transform", "load", "vectorize"]
 JobStatus = Literal["pending", "running", "completed", "failed", "cancelled", "paused"]
@@ -61,10 +62,7 @@ class QueueListQuery(PageQuery):
 
 async def queue_job(conn: Connection, job_id: int) -> QueueJobDetail:
     """A queue job of the tenant, or a 404."""
-    cur = await conn.execute(query("queue_job_detail"), {"id": job_id})
-    row = await cur.fetchone()
-    if row is None:
-        raise not_found("queue job", job_id)
+    row = await row_or_404(conn, "queue_job_detail", job_id, "queue job")
     return QueueJobDetail.model_validate(row)
 
 

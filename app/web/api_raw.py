@@ -16,8 +16,9 @@ from app.reprocess import CHUNK
 from app.runs import create_run
 from app.sqlstore import query
 from app.web.pagination import Page, PageQuery, page_of
-from app.web.problems import Problem, not_found
+from app.web.problems import Problem
 from app.web.routing import API_PREFIX, Call, Operation, json_response
+from app.web.rows import row_or_404
 
 RawStatus = Literal["pending", "transformed", "loaded", "failed"]
 MAX_SELECTION = 50_000
@@ -122,10 +123,7 @@ async def get_raw(call: Call) -> Response:
     """GET /raw/{raw_id}."""
     raw_id = call.ids["raw_id"]
     async with call.tenant() as conn:
-        cur = await conn.execute(query("raw_detail"), {"id": raw_id})
-        row = await cur.fetchone()
-    if row is None:
-        raise not_found("raw record", raw_id)
+        row = await row_or_404(conn, "raw_detail", raw_id, "raw record")
     detail = RawDetail.model_validate(row)
     if not call.query_as(RawGetQuery).pretty:
         return json_response(detail)

@@ -13,8 +13,8 @@ from app.db import Connection
 from app.sqlstore import query
 from app.web import control
 from app.web.pagination import Page, PageQuery, page_of
-from app.web.problems import not_found
 from app.web.routing import Call, Operation
+from app.web.rows import row_or_404
 
 RunStatus = Literal["running", "finished", "failed", "cancelled", "paused"]
 
@@ -59,10 +59,7 @@ class RunListQuery(PageQuery):
 
 async def run_detail(conn: Connection, tenant_id: int, run_id: int) -> RunDetail:
     """A run of the tenant with its queue counts, or a 404."""
-    cur = await conn.execute(query("run_detail"), {"id": run_id})
-    row = await cur.fetchone()
-    if row is None:
-        raise not_found("run", run_id)
+    row = await row_or_404(conn, "run_detail", run_id, "run")
     cur = await conn.execute(query("run_progress"), {"tenant_id": tenant_id, "run_id": run_id})
     counts = [StageCount.model_validate(r) for r in await cur.fetchall()]
     return RunDetail.model_validate({**row, "queue": counts})

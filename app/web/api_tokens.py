@@ -12,8 +12,8 @@ from app.auth.roles import Role
 from app.auth.tokens import create_api_token, revoke_api_token
 from app.sqlstore import query
 from app.web.pagination import Page, PageQuery, page_of
-from app.web.problems import not_found
 from app.web.routing import API_PREFIX, Call, Operation, json_response
+from app.web.rows import row_or_404
 
 
 class TokenOut(BaseModel):
@@ -60,10 +60,7 @@ class TokenCreate(BaseModel):
 
 async def _token(call: Call, token_id: int) -> TokenOut:
     async with call.tenant() as conn:
-        cur = await conn.execute(query("api_token_detail"), {"id": token_id})
-        row = await cur.fetchone()
-    if row is None:
-        raise not_found("API token", token_id)
+        row = await row_or_404(conn, "api_token_detail", token_id, "API token")
     return TokenOut.model_validate(row)
 
 

@@ -14,6 +14,7 @@ from app.sqlstore import query
 from app.web.pagination import Page, PageQuery, page_of
 from app.web.problems import conflict, not_found
 from app.web.routing import API_PREFIX, Call, Operation, json_response, validation_problem
+from app.web.rows import row_or_404
 
 RoleName = Literal["admin", "operator", "viewer"]
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -86,10 +87,7 @@ def _check_password(password: SecretStr | None) -> None:
 
 async def _user(call: Call, user_id: int) -> UserOut:
     async with call.tenant() as conn:
-        cur = await conn.execute(query("user_detail"), {"id": user_id})
-        row = await cur.fetchone()
-    if row is None:
-        raise not_found("user", user_id)
+        row = await row_or_404(conn, "user_detail", user_id, "user")
     return UserOut.model_validate(row)
 
 
