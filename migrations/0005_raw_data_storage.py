@@ -60,8 +60,8 @@ CREATE INDEX etl_job_queue_ready_idx ON etl_job_queue (tenant_id, priority, sche
     INCLUDE (job_type) WHERE status = 'pending';
 CREATE INDEX etl_job_queue_running_idx ON etl_job_queue (heartbeat_at)
     WHERE status = 'running';
-CREATE INDEX etl_job_queue_open_run_idx ON etl_job_queue (tenant_id, run_id)
-    WHERE status IN ('pending', 'running', 'paused');
+-- A run's jobs: whether any is still open, and the counts its pages show.
+CREATE INDEX etl_job_queue_run_idx ON etl_job_queue (tenant_id, run_id, status);
 CREATE INDEX etl_job_queue_finished_idx ON etl_job_queue (completed_at)
     WHERE status IN ('completed', 'failed', 'cancelled');
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 import structlog
 from starlette.exceptions import HTTPException
@@ -18,9 +19,21 @@ from app.live.subscription import Subscription
 
 log = structlog.get_logger("sluice.live")
 
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A rendered event under a name of the renderer's choosing (e.g. `job-12`, which one
+    card listens for with `hx-trigger="sse:job-12"`)."""
+
+    event: str
+    data: str
+
+
 HubGetter = Callable[[Request], EventHub]
 TenantGetter = Callable[[Request], Awaitable[int | None]]
-Renderer = Callable[[LiveEvent], str | None]
+Renderer = Callable[[LiveEvent], str | Frame | None]
+EventFilter = Callable[[LiveEvent], bool]
+FilterGetter = Callable[[Request, int], Awaitable[EventFilter | None]]
 
 KEEPALIVE = b": keep-alive\n\n"
 FULL_RETRY_AFTER_S = 5
@@ -63,25 +76,40 @@ def _check_field(name: str, value: str) -> None:
 def event_frame(event: LiveEvent, render: Renderer | None = None) -> bytes:
     """The encoded message of `event`.
 
-    Without a renderer the data is the JSON payload. With one, it is the renderer's HTML;
-    an event it returns None for (or fails on) goes out as its id alone, which moves the
-    client's resume point without dispatching anything, so no JSON ever lands in an htmx
-    swap target. A `refresh` the renderer leaves alone still goes out as JSON (it carries
-    no tenant data), since pages must hear it. Frames are cached on the event: each is
+    Without a renderer the data is the JSON payload under the event's kind. With one, it is
+    the renderer's HTML (under the kind, or under the name of a returned `Frame`); an event
+    it returns None for (or fails on) goes out as its id alone, which moves the client's
+    resume point without dispatching anything, so no JSON ever lands in an htmx swap
+    target. A `refresh` the renderer leaves alone still goes out as JSON (it carries no
+    tenant data), since pages must hear it. Frames are cached on the event: each is
     rendered once however many of the tenant's clients receive it, so a renderer must
     depend on the event alone."""
     frame = event.frames.get(render)
     if frame is None:
-        data = event.payload if render is None else _rendered(event, render)
-        if data is None and event.kind == REFRESH:
-            data = event.payload
+        name, data = _named_data(event, render)
         frame = event.frames[render] = encode_event(
-            data or "", event=event.kind if data else None, event_id=event.id
+            data, event=name if data else None, event_id=event.id
         )
     return frame
 
 
-def _rendered(event: LiveEvent, render: Renderer) -> str | None:
+def _named_data(event: LiveEvent, render: Renderer | None) -> tuple[str, str]:
+    if render is None:
+        return event.kind, event.payload
+    rendered = _rendered(event, render)
+    if isinstance(rendered, Frame):
+        return rendered.event, rendered.data
+    if rendered is None:
+        return event.kind, event.payload if event.kind == REFRESH else ""
+    return event.kind, rendered
+
+
+def skipped_frame(event: LiveEvent) -> bytes:
+    """An event the client's filter leaves out: its id alone (the resume point moves on)."""
+    return encode_event("", event_id=event.id)
+
+
+def _rendered(event: LiveEvent, render: Renderer) -> str | Frame | None:
     try:
         return render(event)
     except Exception:  # a broken partial must not end every stream of the tenant
@@ -100,6 +128,7 @@ def sse_endpoint(
     tenant_getter: TenantGetter,
     *,
     render: Renderer | None = None,
+    select: FilterGetter | None = None,
     retry_ms: int = 3000,
     max_stream_s: float | None = 600.0,
 ) -> Callable[[Request], Awaitable[Response]]:
@@ -109,7 +138,9 @@ def sse_endpoint(
     returns None for) an anonymous caller, which gets 401. A stream ends after about
     `max_stream_s` and the browser reconnects with its `Last-Event-ID` (after `retry_ms`),
     so a signed-out or revoked session stops receiving within that time, and a valid one
-    resumes without a gap."""
+    resumes without a gap. `select`, given the request and its tenant, returns the
+    stream's filter (e.g. the log page's level and text): events it refuses go out as
+    their id alone."""
 
     async def endpoint(request: Request) -> Response:
         tenant_id = await tenant_getter(request)
@@ -118,11 +149,13 @@ def sse_endpoint(
         hub = hub_getter(request)
         if not hub.accepting:
             raise _full()
+        accept = None if select is None else await select(request, tenant_id)
         return EventStreamResponse(
             hub,
             tenant_id,
             last_event_id(request),
             render=render,
+            accept=accept,
             retry_ms=retry_ms,
             max_stream_s=max_stream_s,
         )
@@ -151,6 +184,7 @@ class EventStreamResponse(Response):
         last_event_id: str | None,
         *,
         render: Renderer | None = None,
+        accept: EventFilter | None = None,
         retry_ms: int = 3000,
         max_stream_s: float | None = None,
     ) -> None:
@@ -158,6 +192,7 @@ class EventStreamResponse(Response):
         self.tenant_id = tenant_id
         self.last_event_id = last_event_id
         self.renderer = render
+        self.accept = accept
         self.retry_ms = retry_ms
         self.max_stream_s = max_stream_s
         self.status_code = 200
@@ -193,12 +228,17 @@ class EventStreamResponse(Response):
             else loop.time() + self.max_stream_s * random.uniform(0.8, 1.0)
         )
         while (batch := await subscriber.next_batch()) is not None:
-            chunk = b"".join(event_frame(event, self.renderer) for event in batch) or KEEPALIVE
+            chunk = b"".join(self._frame(event) for event in batch) or KEEPALIVE
             await send({"type": "http.response.body", "body": chunk, "more_body": True})
             if ends_at is not None and loop.time() >= ends_at:
                 break  # checked after each batch or keep-alive: at most one period late
         if not subscriber.disconnected:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    def _frame(self, event: LiveEvent) -> bytes:
+        if self.accept is not None and event.kind != REFRESH and not self.accept(event):
+            return skipped_frame(event)
+        return event_frame(event, self.renderer)
 
 
 async def _close_on_disconnect(receive: Receive, subscriber: Subscription) -> None:

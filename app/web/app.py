@@ -20,6 +20,7 @@ from app.auth.throttle import LoginThrottle
 from app.config import Settings
 from app.db import open_pool, resolve_database_url
 from app.live.hub import EventHub
+from app.pages.routes import ROUTES as PAGE_ROUTES
 from app.services import open_services
 from app.stages import close_vector_stores
 from app.web import api, forms, health, live_routes, metrics
@@ -37,12 +38,13 @@ STATIC_DIR = Path(__file__).resolve().parents[2] / "static"
 
 
 def routes(extra: Sequence[BaseRoute] = ()) -> list[BaseRoute]:
-    """Health, metrics, login forms, `extra` (pages), the API and the static assets."""
+    """Health, metrics, login forms, the pages, `extra`, the API and the static assets."""
     found: list[BaseRoute] = [
         *health.ROUTES,
         *metrics.ROUTES,
         *forms.ROUTES,
         *live_routes.ROUTES,
+        *PAGE_ROUTES,
         *extra,
         *build_routes(api.OPERATIONS),
     ]

@@ -1,0 +1,13 @@
+"""Every dashboard route, in one list for the app."""
+
+from __future__ import annotations
+
+from starlette.routing import BaseRoute
+
+from app.pages import live, login, pipeline
+
+ROUTES: list[BaseRoute] = [
+    *login.ROUTES,
+    *pipeline.ROUTES,
+    *live.ROUTES,
+]
