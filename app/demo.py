@@ -2,13 +2,15 @@
 
 Embedded PostgreSQL (unless DATABASE_URL is set), migrations, the sandbox Jira and GitHub
 with generated data, integrations for every seeded tenant pointing at them, the stage
-workers, and a first sync per tenant whose progress is printed. Ctrl-C stops it all.
+workers, the scheduler (the orchestrator's periodic tick and stalled-job rescue), the web
+dashboard, and a first sync per tenant whose progress is printed. Ctrl-C stops it all.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import signal
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,6 +35,7 @@ from app.sqlstore import query
 from app.stages import close_vector_stores, default_handlers
 from app.sync import SyncRequest, start_sync
 from migrations import runner
+from workers.scheduler import Scheduler
 from workers.stage_worker import StageWorker, WorkerConfig
 
 Say = Callable[[str], None]
@@ -159,7 +162,8 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
         say(f"  Jira   {sandbox.jira_url}\n  GitHub {sandbox.github_url}")
         web, web_task = await serve_web(settings, url, options.port)
         say(
-            f"Web: http://127.0.0.1:{options.port} (JSON API under /api/v1, live events at /events)"
+            f"Dashboard: http://127.0.0.1:{options.port}/ (sign in with a login below; "
+            f"JSON API under /api/v1)"
         )
         for tenant, email, password in await demo_logins(url):
             say(f"  {tenant} admin login: {email} / {password}")
@@ -174,6 +178,11 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
                     services=services,
                 )
                 work = asyncio.create_task(worker.run(install_signal_handlers=False))
+                # procrastinate reports every periodic task at INFO: keep that for DEBUG.
+                if settings.log_level != "DEBUG":
+                    logging.getLogger("procrastinate").setLevel(logging.WARNING)
+                scheduler = Scheduler(url)
+                scheduling = asyncio.create_task(scheduler.run())
                 try:
                     await follow_runs(pool, runs, stop, say)
                     if not stop.is_set():
@@ -182,8 +191,10 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
                         )
                         await stop.wait()
                 finally:
+                    scheduler.stop()
                     worker.stop()
                     await work
+                    await scheduling
                     await close_vector_stores()
             finally:
                 await pool.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -54,6 +55,18 @@ def test_demo_syncs_every_tenant_serves_the_api_and_stops_cleanly(tmp_path: Path
             timeout=10,
         )
         assert answer.status_code == 200 and answer.json()["user"]["tenant"] == "WEX"
+        browser = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
+        with browser:
+            form = browser.get("/login")
+            csrf = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+            assert csrf is not None
+            browser.post(
+                "/login",
+                data={"csrf_token": csrf[1], "email": email, "password": password, "next": "/"},
+            )
+            dashboard = browser.get("/")
+            assert dashboard.status_code == 200 and "<h1>Pipeline</h1>" in dashboard.text
+            assert "job-card-" in dashboard.text and "run finished" in dashboard.text
     finally:
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=60)
