@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +30,7 @@ from app.db import (
 from app.integrations.store import add_integration
 from app.passwords import generate_password, hash_password
 from app.sandbox import DEFAULT_TOKEN, SandboxDataset, SandboxServers
+from app.sandbox.faults import FaultSpec
 from app.services import Services, open_services
 from app.sqlstore import query
 from app.stages import close_vector_stores, default_handlers
@@ -98,6 +99,11 @@ async def serve_web(settings: Settings, url: str, port: int) -> tuple[Any, async
     return server, task
 
 
+def demo_sandbox(issues: int, faults: FaultSpec | str | None = None) -> SandboxServers:
+    """The sandbox Jira and GitHub (not started): `issues` issues and half as many pull requests."""
+    return SandboxServers(SandboxDataset(issues=issues, pull_requests=issues // 2), faults=faults)
+
+
 async def ensure_demo_integrations(
     conn: Connection, services: Services, tenant_id: int, tenant: str, sandbox: SandboxServers
 ) -> list[int]:
@@ -152,9 +158,7 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     say(f"Starting the sandbox Jira and GitHub with {options.issues:,} issues …")
-    sandbox = SandboxServers(
-        SandboxDataset(issues=options.issues, pull_requests=options.issues // 2)
-    )
+    sandbox = demo_sandbox(options.issues)
     await asyncio.to_thread(sandbox.start)
     web: Any = None
     web_task: asyncio.Task[None] | None = None
@@ -207,19 +211,37 @@ async def run_demo(settings: Settings, options: DemoOptions, say: Say = print) -
     return 0
 
 
-async def start_tenant_syncs(
-    url: str, pool: AsyncConnectionPool[Connection], services: Services, sandbox: SandboxServers
-) -> dict[str, tuple[int, int]]:
-    """Integrations and a first sync for every tenant: name -> (tenant id, run id)."""
+async def ensure_tenant_integrations(
+    url: str,
+    pool: AsyncConnectionPool[Connection],
+    services: Services,
+    sandbox: SandboxServers,
+    tenants: Collection[str] | None = None,
+) -> dict[str, tuple[int, list[int]]]:
+    """The demo integrations of every active tenant (or of the named ones), pointed at this
+    sandbox: name -> (tenant id, integration ids)."""
     conn = await connect(url)
     async with conn:
         await conn.execute("SET ROLE sluice_system")
         cur = await conn.execute(query("demo_tenants"))
-        tenants = [(row["id"], row["name"]) for row in await cur.fetchall()]
+        found = [(row["id"], row["name"]) for row in await cur.fetchall()]
+    linked = {}
+    for tenant_id, name in found:
+        if tenants is None or name in tenants:
+            async with tenant_transaction(pool, tenant_id) as tx:
+                ids = await ensure_demo_integrations(tx, services, tenant_id, name, sandbox)
+            linked[name] = (tenant_id, ids)
+    return linked
+
+
+async def start_tenant_syncs(
+    url: str, pool: AsyncConnectionPool[Connection], services: Services, sandbox: SandboxServers
+) -> dict[str, tuple[int, int]]:
+    """Integrations and a first sync for every tenant: name -> (tenant id, run id)."""
     runs = {}
-    for tenant_id, name in tenants:
+    linked = await ensure_tenant_integrations(url, pool, services, sandbox)
+    for name, (tenant_id, ids) in linked.items():
         async with tenant_transaction(pool, tenant_id) as tx:
-            ids = await ensure_demo_integrations(tx, services, tenant_id, name, sandbox)
             run_id = await start_sync(
                 tx, SyncRequest(tenant_id=tenant_id, trigger="cli", triggered_by="demo")
             )
