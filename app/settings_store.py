@@ -31,7 +31,13 @@ log = structlog.get_logger("sluice.settings")
 
 
 class SettingsError(ValueError):
-    """A settings change is refused; the message says which value and what is allowed."""
+    """A settings change is refused; the message says which value and what is allowed.
+
+    `problems` holds each refused key's own message (empty when no key is to blame)."""
+
+    def __init__(self, message: str, problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or {}
 
 
 @dataclass(frozen=True)
@@ -43,6 +49,8 @@ class SettingSpec:
     description: str
     minimum: int | None = None
     maximum: int | None = None
+    label: str = ""
+    unit: str = ""  # what an integer counts: "minutes", "records", …
 
     def rule(self) -> str:
         """What a valid value looks like, for error messages."""
@@ -53,17 +61,53 @@ class SettingSpec:
 
 SETTINGS: dict[str, SettingSpec] = {
     "orchestrator_interval_minutes": SettingSpec(
-        "integer", 60, "Minutes between two scheduled syncs", 1, 10_080
+        "integer",
+        60,
+        "Minutes between two scheduled syncs",
+        1,
+        10_080,
+        label="Sync interval",
+        unit="minutes",
     ),
     "orchestrator_retry_interval_minutes": SettingSpec(
-        "integer", 15, "Minutes before a failed sync retries", 1, 1_440
+        "integer",
+        15,
+        "Minutes before a failed sync retries",
+        1,
+        1_440,
+        label="Retry interval",
+        unit="minutes",
     ),
-    "orchestrator_enabled": SettingSpec("boolean", True, "Run scheduled syncs for this tenant"),
+    "orchestrator_enabled": SettingSpec(
+        "boolean", True, "Run scheduled syncs for this tenant", label="Scheduled syncs"
+    ),
     "extract_page_size": SettingSpec(
-        "integer", 100, "Records per API page when extracting", 1, 100
+        "integer",
+        100,
+        "Records per API page when extracting",
+        1,
+        100,
+        label="Extract page size",
+        unit="records",
     ),
-    "transform_batch_size": SettingSpec("integer", 500, "Raw records per transform job", 1, 10_000),
-    "load_batch_size": SettingSpec("integer", 1000, "Records per bulk upsert", 1, 50_000),
+    "transform_batch_size": SettingSpec(
+        "integer",
+        500,
+        "Raw records per transform job",
+        1,
+        10_000,
+        label="Transform batch size",
+        unit="raw records",
+    ),
+    "load_batch_size": SettingSpec(
+        "integer",
+        1000,
+        "Records per bulk upsert",
+        1,
+        50_000,
+        label="Load batch size",
+        unit="records",
+    ),
     "max_retries": SettingSpec(
         "integer",
         5,
@@ -71,14 +115,30 @@ SETTINGS: dict[str, SettingSpec] = {
         "job is set aside (FAILED)",
         0,
         20,
+        label="Maximum retries",
+        unit="attempts",
     ),
     "retention_days": SettingSpec(
-        "integer", 30, "Days to keep finished queue jobs and processed raw rows", 1, 3_650
+        "integer",
+        30,
+        "Days to keep finished queue jobs and processed raw rows",
+        1,
+        3_650,
+        label="Retention",
+        unit="days",
     ),
     "worker_concurrency": SettingSpec(
-        "integer", 4, "Concurrent jobs a worker runs for this tenant", 1, 256
+        "integer",
+        4,
+        "Concurrent jobs a worker runs for this tenant",
+        1,
+        256,
+        label="Worker concurrency",
+        unit="jobs",
     ),
-    "global_pause": SettingSpec("boolean", False, "Stop claiming this tenant's queue jobs"),
+    "global_pause": SettingSpec(
+        "boolean", False, "Stop claiming this tenant's queue jobs", label="Pause the queue"
+    ),
 }
 
 _TRUE = frozenset({"true", "yes", "on", "1"})
@@ -123,14 +183,14 @@ def validate_changes(changes: Mapping[str, object]) -> dict[str, int | bool]:
     if not changes:
         raise SettingsError("no setting to change")
     typed: dict[str, int | bool] = {}
-    problems: list[str] = []
+    problems: dict[str, str] = {}
     for key, raw in changes.items():
         try:
             typed[key] = parse_value(key, raw)
         except SettingsError as exc:
-            problems.append(str(exc))
+            problems[key] = str(exc)
     if problems:
-        raise SettingsError("; ".join(problems))
+        raise SettingsError("; ".join(problems.values()), problems)
     return typed
 
 
@@ -171,6 +231,8 @@ async def list_settings(conn: Connection, tenant_id: int) -> list[dict[str, Any]
             "maximum": spec.maximum,
             "default": spec.default,
             "description": spec.description,
+            "label": spec.label,
+            "unit": spec.unit,
             "updated_at": rows[key]["updated_at"] if key in rows else None,
             "updated_by": rows[key]["updated_by"] if key in rows else None,
         }

@@ -1,9 +1,10 @@
 -- Integrations, their watermarks, and raw extraction storage.
 
 -- name: integration_insert
-INSERT INTO integrations (tenant_id, provider, name, base_url, username, credentials, base_search)
+INSERT INTO integrations (tenant_id, provider, name, base_url, username, credentials, base_search,
+                          settings, active)
 VALUES (%(tenant_id)s, %(provider)s, %(name)s, %(base_url)s, %(username)s, %(credentials)s,
-        %(base_search)s)
+        %(base_search)s, %(settings)s, %(active)s)
 RETURNING id
 
 -- name: integration_get

@@ -16,7 +16,7 @@ from app.db import (
     set_tenant,
 )
 from app.integrations.base import IntegrationError
-from app.integrations.registry import PROVIDERS, provider_for
+from app.integrations.registry import PROVIDERS, check_connection
 from app.integrations.store import add_integration, config_from_row
 from app.services import open_services
 from app.sqlstore import query
@@ -88,10 +88,9 @@ async def run_integration_test(args: argparse.Namespace, settings: Settings) -> 
     except CredentialError as exc:
         raise CommandError(str(exc)) from exc
     async with open_services(settings) as services:
-        try:
-            message = await provider_for(integration, services.http).validate_connection()
-        except IntegrationError as exc:
-            print(f"FAILED: {exc}", file=sys.stderr)
-            return 1
+        ok, message = await check_connection(integration, services.http)
+    if not ok:
+        print(f"FAILED: {message}", file=sys.stderr)
+        return 1
     print(f"OK: {message}")
     return 0

@@ -33,3 +33,20 @@ def provider_for(integration: IntegrationConfig, http: httpx.AsyncClient) -> Pro
             f"unsupported provider {integration.provider!r}: use one of {', '.join(PROVIDERS)}"
         )
     return factory(integration, http)
+
+
+async def check_connection(
+    integration: IntegrationConfig, http: httpx.AsyncClient
+) -> tuple[bool, str]:
+    """Whether the source accepts the integration's URL and token, and what it answered.
+
+    The message never holds the token, even when a source echoes it back."""
+    try:
+        message = await provider_for(integration, http).validate_connection()
+        ok = True
+    except IntegrationError as exc:
+        message, ok = str(exc), False
+    # A very short token (a placeholder) would redact letters of ordinary words.
+    if len(integration.token) >= 6:
+        message = message.replace(integration.token, "[redacted]")
+    return ok, message

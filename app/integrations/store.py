@@ -6,12 +6,35 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import psycopg
+from psycopg.types.json import Jsonb
 
 from app.crypto import CredentialCipher
 from app.db import Connection
 from app.integrations.base import IntegrationConfig, IntegrationError, provider_label
 from app.integrations.registry import PROVIDERS
 from app.sqlstore import query
+
+CUSTOM = "custom"  # receives raw records through POST /api/v1/ingest/{id}; nothing to extract
+PROVIDER_CHOICES = (*sorted(PROVIDERS), CUSTOM)
+
+
+class IntegrationInputError(IntegrationError):
+    """Values an integration cannot be stored with, by field: {"base_url": "why"}."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+class IntegrationNameTakenError(IntegrationInputError):
+    """The tenant already has an integration of that name."""
+
+
+def provider_problem(provider: str) -> str | None:
+    """Why `provider` is not one Sluice knows, or None."""
+    if provider in PROVIDER_CHOICES:
+        return None
+    return f"unknown provider {provider!r}: use one of {', '.join(PROVIDER_CHOICES)}"
 
 
 def validate_base_url(url: str) -> str:
@@ -20,8 +43,40 @@ def validate_base_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise IntegrationError(f"base URL {url!r} must be an http:// or https:// URL with a host")
     if parts.username or parts.password:
-        raise IntegrationError("put credentials in --token/--username, not in the URL")
+        raise IntegrationError("put credentials in the token and username, not in the URL")
     return url.strip().rstrip("/")
+
+
+def _url_problem(url: str | None, required: bool) -> tuple[str, str | None]:
+    """The normalized URL ("" when absent and optional) and why it is refused, if it is."""
+    if not url or not url.strip():
+        return "", "a base URL is required" if required else None
+    try:
+        return validate_base_url(url), None
+    except IntegrationError as exc:
+        return "", str(exc)
+
+
+def check_new_integration(provider: str, base_url: str | None, token: str | None) -> str:
+    """The normalized base URL of a new integration; every problem is reported at once."""
+    problems: dict[str, str] = {}
+    if problem := provider_problem(provider):
+        problems["provider"] = problem
+    pulls = provider != CUSTOM
+    url, problem = _url_problem(base_url, required=pulls)
+    if problem:
+        problems["base_url"] = problem
+    if pulls and not (token or "").strip():
+        problems["token"] = "a token is required"  # noqa: S105 - a message
+    if problems:
+        raise IntegrationInputError(problems)
+    return url
+
+
+def _name_taken(name: object) -> IntegrationNameTakenError:
+    return IntegrationNameTakenError(
+        {"name": f"this tenant already has an integration named {name!r}: choose another name"}
+    )
 
 
 async def add_integration(
@@ -30,19 +85,18 @@ async def add_integration(
     *,
     tenant_id: int,
     provider: str,
-    base_url: str,
-    token: str,
+    base_url: str | None,
+    token: str | None,
     username: str | None = None,
     base_search: str | None = None,
     name: str | None = None,
+    settings: dict[str, Any] | None = None,
+    active: bool = True,
 ) -> int:
     """Insert an integration in the tenant's transaction and link it into the job chain."""
-    if provider not in PROVIDERS:
-        raise IntegrationError(f"unknown provider {provider!r}: use one of {', '.join(PROVIDERS)}")
-    if not token.strip():
-        raise IntegrationError("the token cannot be empty")
-    url = validate_base_url(base_url)
-    display = name or f"{provider_label(provider)} {urlsplit(url).netloc}"
+    url = check_new_integration(provider, base_url, token)
+    secret = (token or "").strip()
+    display = name or f"{provider_label(provider)} {urlsplit(url).netloc or 'ingest'}"
     try:
         async with conn.transaction():
             cur = await conn.execute(
@@ -53,20 +107,55 @@ async def add_integration(
                     "name": display,
                     "base_url": url,
                     "username": username or None,
-                    "credentials": cipher.encrypt(token.strip()),
+                    "credentials": cipher.encrypt(secret) if secret else None,
                     "base_search": base_search or None,
+                    "settings": Jsonb(settings or {}),
+                    "active": active,
                 },
             )
     except psycopg.errors.UniqueViolation:
-        raise IntegrationError(
-            f"this tenant already has an integration named {display!r}: choose another --name"
-        ) from None
+        raise _name_taken(display) from None
     row = await cur.fetchone()
     assert row is not None
-    await conn.execute(
-        query("etl_job_link_integration"), {"integration_id": row["id"], "provider": provider}
-    )
+    if provider != CUSTOM:
+        await conn.execute(
+            query("etl_job_link_integration"), {"integration_id": row["id"], "provider": provider}
+        )
     return int(row["id"])
+
+
+async def update_integration(
+    conn: Connection,
+    cipher: CredentialCipher,
+    integration_id: int,
+    *,
+    provider: str,
+    changes: dict[str, Any],
+    token: str | None,
+) -> None:
+    """Apply `changes` (only the keys present) and a new token (None keeps the stored one)."""
+    problems: dict[str, str] = {}
+    if "base_url" in changes:
+        url, problem = _url_problem(changes["base_url"], required=provider != CUSTOM)
+        changes = {**changes, "base_url": url}
+        if problem:
+            problems["base_url"] = problem
+    if token is not None and not token.strip():
+        problems["token"] = "the token cannot be empty"  # noqa: S105 - a message
+    if problems:
+        raise IntegrationInputError(problems)
+    try:
+        async with conn.transaction():
+            await conn.execute(
+                query("integration_update"),
+                {
+                    "id": integration_id,
+                    "changes": Jsonb(changes),
+                    "credentials": cipher.encrypt(token.strip()) if token else None,
+                },
+            )
+    except psycopg.errors.UniqueViolation:
+        raise _name_taken(changes.get("name")) from None
 
 
 async def load_integration(

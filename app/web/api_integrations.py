@@ -2,29 +2,35 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 import psycopg
-from psycopg.types.json import Jsonb
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from starlette.responses import Response
 
 from app.auth.roles import Role
 from app.crypto import CredentialError
 from app.db import Connection
-from app.integrations.base import IntegrationError, provider_label
-from app.integrations.registry import PROVIDERS, provider_for
-from app.integrations.store import load_integration, validate_base_url
+from app.integrations.registry import check_connection
+from app.integrations.store import (
+    CUSTOM,
+    PROVIDER_CHOICES,
+    IntegrationInputError,
+    IntegrationNameTakenError,
+    add_integration,
+    load_integration,
+    provider_problem,
+    update_integration,
+)
+from app.services import Services
 from app.sqlstore import query
 from app.web.pagination import Page, PageQuery, page_of
-from app.web.problems import conflict
+from app.web.problems import Problem, conflict
 from app.web.routing import API_PREFIX, Call, Operation, json_response, validation_problem
 from app.web.rows import row_or_404
-
-CUSTOM = "custom"  # receives raw records through POST /api/v1/ingest/{id}; nothing to extract
-PROVIDER_CHOICES = [*sorted(PROVIDERS), CUSTOM]
 
 
 class IntegrationOut(BaseModel):
@@ -52,8 +58,8 @@ class IntegrationListQuery(PageQuery):
 
 
 def _check_provider(value: str) -> str:
-    if value not in PROVIDER_CHOICES:
-        raise ValueError(f"unknown provider: use one of {', '.join(PROVIDER_CHOICES)}")
+    if problem := provider_problem(value):
+        raise ValueError(problem)
     return value
 
 
@@ -108,19 +114,21 @@ class ConnectionTest(BaseModel):
     message: str
 
 
-def _url(value: str | None, required: bool) -> str:
-    if not value:
-        if required:
-            raise validation_problem(
-                [{"location": "body", "field": "base_url", "message": "a base URL is required"}]
-            )
-        return ""
-    try:
-        return validate_base_url(value)
-    except IntegrationError as exc:
-        raise validation_problem(
-            [{"location": "body", "field": "base_url", "message": str(exc)}]
-        ) from None
+def input_problem(exc: IntegrationInputError) -> Problem:
+    """The API's answer to refused integration values: 409 for a taken name, else 422."""
+    if isinstance(exc, IntegrationNameTakenError):
+        return conflict(str(exc))
+    return validation_problem(
+        [
+            {"location": "body", "field": field, "message": message}
+            for field, message in exc.problems.items()
+        ]
+    )
+
+
+def secret_text(token: SecretStr | None) -> str | None:
+    """The submitted token's text (None when absent)."""
+    return token.get_secret_value() if token is not None else None
 
 
 async def integration_out(conn: Connection, integration_id: int) -> IntegrationOut:
@@ -141,51 +149,26 @@ async def list_integrations(call: Call) -> Page[IntegrationOut]:
     return page_of(rows, q, IntegrationOut)
 
 
-async def add_integration(call: Call) -> Response:
+async def create_integration(call: Call) -> Response:
     """POST /integrations."""
     body = call.body_as(IntegrationCreate)
-    pulls = body.provider != CUSTOM
-    token = body.token.get_secret_value().strip() if body.token else ""
-    if pulls and not token:
-        raise validation_problem(
-            [{"location": "body", "field": "token", "message": "a token is required"}]
-        )
-    url = _url(body.base_url, required=pulls)
-    name = body.name or f"{provider_label(body.provider)} {urlsplit(url).netloc or 'ingest'}"
-    cipher = call.state.services.cipher
     async with call.tenant() as conn:
         try:
-            async with conn.transaction():
-                cur = await conn.execute(
-                    query("integration_insert"),
-                    {
-                        "tenant_id": call.user.tenant_id,
-                        "provider": body.provider,
-                        "name": name,
-                        "base_url": url,
-                        "username": body.username or None,
-                        "credentials": cipher.encrypt(token) if token else None,
-                        "base_search": body.base_search or None,
-                    },
-                )
-        except psycopg.errors.UniqueViolation:
-            raise conflict(f"an integration named {name!r} exists: choose another name") from None
-        row = await cur.fetchone()
-        assert row is not None
-        new_id = int(row["id"])
-        await conn.execute(
-            query("integration_update"),
-            {
-                "id": new_id,
-                "changes": Jsonb({"settings": body.settings, "active": body.active}),
-                "credentials": None,
-            },
-        )
-        if pulls:
-            await conn.execute(
-                query("etl_job_link_integration"),
-                {"integration_id": new_id, "provider": body.provider},
+            new_id = await add_integration(
+                conn,
+                call.state.services.cipher,
+                tenant_id=call.user.tenant_id,
+                provider=body.provider,
+                base_url=body.base_url,
+                token=secret_text(body.token),
+                username=body.username,
+                base_search=body.base_search,
+                name=body.name,
+                settings=body.settings,
+                active=body.active,
             )
+        except IntegrationInputError as exc:
+            raise input_problem(exc) from None
         created = await integration_out(conn, new_id)
     return json_response(created, 201, {"Location": f"{API_PREFIX}/integrations/{new_id}"})
 
@@ -206,24 +189,19 @@ async def patch_integration(call: Call) -> IntegrationOut:
             raise validation_problem(
                 [{"location": "body", "field": key, "message": "cannot be null"}]
             )
-    token = body.token.get_secret_value().strip() if body.token else None
-    if body.token is not None and not token:
-        raise validation_problem(
-            [{"location": "body", "field": "token", "message": "the token cannot be empty"}]
-        )
     async with call.tenant() as conn:
         current = await integration_out(conn, integration_id)
-        if "base_url" in changes:
-            changes["base_url"] = _url(changes["base_url"], required=current.provider != CUSTOM)
-        credentials = call.state.services.cipher.encrypt(token) if token else None
         try:
-            async with conn.transaction():
-                await conn.execute(
-                    query("integration_update"),
-                    {"id": integration_id, "changes": Jsonb(changes), "credentials": credentials},
-                )
-        except psycopg.errors.UniqueViolation:
-            raise conflict(f"an integration named {changes.get('name')!r} exists") from None
+            await update_integration(
+                conn,
+                call.state.services.cipher,
+                integration_id,
+                provider=current.provider,
+                changes=changes,
+                token=secret_text(body.token),
+            )
+        except IntegrationInputError as exc:
+            raise input_problem(exc) from None
         return await integration_out(conn, integration_id)
 
 
@@ -243,10 +221,16 @@ async def delete_integration(call: Call) -> None:
             ) from None
 
 
-async def check_connection(call: Call) -> ConnectionTest:
-    """POST /integrations/{integration_id}/test: check the URL and token against the source."""
-    integration_id = call.ids["integration_id"]
-    async with call.tenant() as conn:
+TenantScope = Callable[[], AbstractAsyncContextManager[Connection]]
+
+
+async def run_connection_test(
+    tenant: TenantScope, services: Services, integration_id: int
+) -> ConnectionTest:
+    """Check an integration's stored URL and token against its source (404 when unknown).
+
+    The database transaction ends before the source is called."""
+    async with tenant() as conn:
         current = await integration_out(conn, integration_id)
         if current.provider == CUSTOM:
             return ConnectionTest(
@@ -255,17 +239,16 @@ async def check_connection(call: Call) -> ConnectionTest:
                 f"POST {API_PREFIX}/ingest/{integration_id}; there is no connection to test",
             )
         try:
-            config = await load_integration(conn, call.state.services.cipher, integration_id)
+            config = await load_integration(conn, services.cipher, integration_id)
         except CredentialError as exc:
             return ConnectionTest(ok=False, message=str(exc))
-    try:
-        message = await provider_for(config, call.state.services.http).validate_connection()
-        ok = True
-    except IntegrationError as exc:
-        message, ok = str(exc), False
-    if config.token:
-        message = message.replace(config.token, "[redacted]")
+    ok, message = await check_connection(config, services.http)
     return ConnectionTest(ok=ok, message=message)
+
+
+async def connection_test(call: Call) -> ConnectionTest:
+    """POST /integrations/{integration_id}/test: check the URL and token against the source."""
+    return await run_connection_test(call.tenant, call.state.services, call.ids["integration_id"])
 
 
 OPERATIONS = [
@@ -282,7 +265,7 @@ OPERATIONS = [
     Operation(
         "POST",
         "/integrations",
-        add_integration,
+        create_integration,
         "createIntegration",
         "Create an integration (the token is encrypted at rest and never returned)",
         "integrations",
@@ -328,7 +311,7 @@ OPERATIONS = [
     Operation(
         "POST",
         "/integrations/{integration_id}/test",
-        check_connection,
+        connection_test,
         "testIntegration",
         "Test the connection with the stored URL and token",
         "integrations",

@@ -8,11 +8,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
-from app.auth.roles import Role
+from app.auth.roles import Principal, Role
 from app.auth.tokens import create_api_token, revoke_api_token
+from app.db import Connection
 from app.sqlstore import query
 from app.web.pagination import Page, PageQuery, page_of
-from app.web.routing import API_PREFIX, Call, Operation, json_response
+from app.web.routing import API_PREFIX, Call, Operation, json_response, validation_problem
 from app.web.rows import row_or_404
 
 
@@ -75,21 +76,39 @@ async def list_tokens(call: Call) -> Page[TokenOut]:
     return page_of(rows, q, TokenOut)
 
 
+async def issue_token(
+    conn: Connection, owner: Principal, body: TokenCreate, now: datetime
+) -> TokenCreated:
+    """A new token of `owner`, never with a role above theirs (422); its secret shown once."""
+    role = Role(body.role)
+    if not owner.allows(role):
+        raise validation_problem(
+            [
+                {
+                    "location": "body",
+                    "field": "role",
+                    "message": f"a token cannot have more rights than its owner "
+                    f"({owner.role.value})",
+                }
+            ]
+        )
+    expires = now + timedelta(days=body.expires_in_days) if body.expires_in_days else None
+    row, token = await create_api_token(
+        conn,
+        tenant_id=owner.tenant_id,
+        user_id=owner.user_id,
+        name=body.name,
+        role=role,
+        expires_at=expires,
+    )
+    return TokenCreated.model_validate({**row, "user_email": owner.email, "token": token})
+
+
 async def add_token(call: Call) -> Response:
     """POST /tokens."""
-    body = call.body_as(TokenCreate)
-    expires = call.now() + timedelta(days=body.expires_in_days) if body.expires_in_days else None
     async with call.tenant() as conn:
-        row, token = await create_api_token(
-            conn,
-            tenant_id=call.user.tenant_id,
-            user_id=call.user.user_id,
-            name=body.name,
-            role=Role(body.role),
-            expires_at=expires,
-        )
-    created = TokenCreated.model_validate({**row, "user_email": call.user.email, "token": token})
-    return json_response(created, 201, {"Location": f"{API_PREFIX}/tokens/{row['id']}"})
+        created = await issue_token(conn, call.user, call.body_as(TokenCreate), call.now())
+    return json_response(created, 201, {"Location": f"{API_PREFIX}/tokens/{created.id}"})
 
 
 async def get_token(call: Call) -> TokenOut:
@@ -97,12 +116,19 @@ async def get_token(call: Call) -> TokenOut:
     return await _token(call, call.ids["token_id"])
 
 
+async def withdraw_token(conn: Connection, token_id: int, now: datetime) -> TokenOut:
+    """Revoke a token of the tenant at once (404 when unknown); the token as it is now."""
+    await row_or_404(conn, "api_token_detail", token_id, "API token")
+    await revoke_api_token(conn, token_id, now)
+    return TokenOut.model_validate(
+        await row_or_404(conn, "api_token_detail", token_id, "API token")
+    )
+
+
 async def revoke_token(call: Call) -> None:
     """DELETE /tokens/{token_id}: the token stops working at once."""
-    token_id = call.ids["token_id"]
-    await _token(call, token_id)
     async with call.tenant() as conn:
-        await revoke_api_token(conn, token_id, call.now())
+        await withdraw_token(conn, call.ids["token_id"], call.now())
 
 
 OPERATIONS = [

@@ -8,8 +8,9 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 from starlette.responses import Response
 
-from app.auth.roles import Role
+from app.auth.roles import Principal, Role
 from app.auth.users import UserExistsError, create_user, password_problem, update_user
+from app.db import Connection
 from app.sqlstore import query
 from app.web.pagination import Page, PageQuery, page_of
 from app.web.problems import conflict, not_found
@@ -102,22 +103,27 @@ async def list_users(call: Call) -> Page[UserOut]:
     return page_of(rows, q, UserOut)
 
 
+async def register_user(conn: Connection, tenant_id: int, body: UserCreate) -> int:
+    """Create a user of the tenant: 422 for a weak password, 409 for a taken email."""
+    _check_password(body.password)
+    try:
+        return await create_user(
+            conn,
+            tenant_id=tenant_id,
+            email=body.email,
+            display_name=body.display_name,
+            role=Role(body.role),
+            password=body.password.get_secret_value(),
+        )
+    except UserExistsError as exc:
+        raise conflict(f"{exc}: change that user instead") from None
+
+
 async def add_user(call: Call) -> Response:
     """POST /users."""
     body = call.body_as(UserCreate)
-    _check_password(body.password)
     async with call.tenant() as conn:
-        try:
-            user_id = await create_user(
-                conn,
-                tenant_id=call.user.tenant_id,
-                email=body.email,
-                display_name=body.display_name,
-                role=Role(body.role),
-                password=body.password.get_secret_value(),
-            )
-        except UserExistsError as exc:
-            raise conflict(f"{exc}: change that user instead") from None
+        user_id = await register_user(conn, call.user.tenant_id, body)
     user = await _user(call, user_id)
     return json_response(user, 201, {"Location": f"{API_PREFIX}/users/{user_id}"})
 
@@ -127,14 +133,37 @@ async def get_user(call: Call) -> UserOut:
     return await _user(call, call.ids["user_id"])
 
 
-def _guard_self(call: Call, user_id: int, changes: dict[str, Any]) -> None:
+def _guard_self(principal: Principal, user_id: int, changes: dict[str, Any]) -> None:
     """An admin cannot lock themselves out: no self-demotion, no self-deactivation."""
-    if user_id != call.user.user_id:
+    if user_id != principal.user_id:
         return
     if changes.get("active") is False:
         raise conflict("you cannot deactivate yourself: ask another admin")
     if changes.get("role") not in (None, "admin"):
         raise conflict("you cannot remove your own admin role: ask another admin")
+
+
+async def change_user(
+    conn: Connection,
+    principal: Principal,
+    user_id: int,
+    changes: dict[str, Any],
+    *,
+    password: str | None,
+    now: datetime,
+) -> None:
+    """Change a user of the tenant (404 when unknown); the caller keeps their own session."""
+    _guard_self(principal, user_id, changes)
+    found = await update_user(
+        conn,
+        user_id,
+        changes,
+        password=password,
+        now=now,
+        keep_session_id=principal.session_id if user_id == principal.user_id else None,
+    )
+    if not found:
+        raise not_found("user", user_id)
 
 
 async def patch_user(call: Call) -> UserOut:
@@ -148,29 +177,18 @@ async def patch_user(call: Call) -> UserOut:
             [{"location": "body", "field": k, "message": "cannot be null"} for k in nulls]
         )
     _check_password(body.password)
-    _guard_self(call, user_id, changes)
+    password = body.password.get_secret_value() if body.password else None
     async with call.tenant() as conn:
-        found = await update_user(
-            conn,
-            user_id,
-            changes,
-            password=body.password.get_secret_value() if body.password else None,
-            now=call.now(),
-            keep_session_id=call.user.session_id if user_id == call.user.user_id else None,
-        )
-    if not found:
-        raise not_found("user", user_id)
+        await change_user(conn, call.user, user_id, changes, password=password, now=call.now())
     return await _user(call, user_id)
 
 
 async def deactivate_user(call: Call) -> None:
     """DELETE /users/{user_id}: deactivate, end the user's sessions, revoke their tokens."""
-    user_id = call.ids["user_id"]
-    _guard_self(call, user_id, {"active": False})
     async with call.tenant() as conn:
-        found = await update_user(conn, user_id, {"active": False}, password=None, now=call.now())
-    if not found:
-        raise not_found("user", user_id)
+        await change_user(
+            conn, call.user, call.ids["user_id"], {"active": False}, password=None, now=call.now()
+        )
 
 
 OPERATIONS = [
