@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from app.db import Connection
@@ -16,6 +17,43 @@ CHUNK = 200  # raw rows per transform job
 
 class ReprocessError(Exception):
     """A reprocess request is malformed or selects nothing."""
+
+
+@dataclass(frozen=True)
+class TransformRun:
+    """A run opened to re-transform stored raw rows: its id, the rows and its queue jobs."""
+
+    run_id: int
+    raw_count: int
+    job_ids: list[int]
+
+
+async def enqueue_transform_run(
+    conn: Connection,
+    tenant_id: int,
+    raw_ids: list[int],
+    *,
+    entity_type: str = "",
+    trigger: str,
+    triggered_by: str | None,
+) -> TransformRun:
+    """In the tenant's transaction: a run with one transform job per CHUNK of `raw_ids`."""
+    run_id = await create_run(conn, tenant_id, trigger=trigger, triggered_by=triggered_by)
+    job_ids = await ops.enqueue(
+        conn,
+        [
+            NewJob(
+                tenant_id=tenant_id,
+                job_type="transform",
+                entity_type=entity_type,
+                run_id=run_id,
+                priority=4,
+                payload={"raw_ids": raw_ids[i : i + CHUNK], "reprocess": True},
+            )
+            for i in range(0, len(raw_ids), CHUNK)
+        ],
+    )
+    return TransformRun(run_id, len(raw_ids), job_ids)
 
 
 async def start_reprocess(
@@ -39,19 +77,7 @@ async def start_reprocess(
     ids = [row["id"] for row in await cur.fetchall()]
     if not ids:
         raise ReprocessError("no stored raw rows match: nothing to reprocess")
-    run_id = await create_run(conn, tenant_id, trigger=trigger, triggered_by=triggered_by)
-    await ops.enqueue(
-        conn,
-        [
-            NewJob(
-                tenant_id=tenant_id,
-                job_type="transform",
-                entity_type=entity or "",
-                run_id=run_id,
-                priority=4,
-                payload={"raw_ids": ids[i : i + CHUNK], "reprocess": True},
-            )
-            for i in range(0, len(ids), CHUNK)
-        ],
+    queued = await enqueue_transform_run(
+        conn, tenant_id, ids, entity_type=entity or "", trigger=trigger, triggered_by=triggered_by
     )
-    return run_id, len(ids)
+    return queued.run_id, queued.raw_count

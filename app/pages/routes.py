@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from app.pages import live, login, pipeline
+from app.pages import live, login, pipeline, raw
 
 ROUTES: list[BaseRoute] = [
     *login.ROUTES,
     *pipeline.ROUTES,
     *live.ROUTES,
+    *raw.ROUTES,
 ]

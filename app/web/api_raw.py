@@ -9,11 +9,9 @@ import orjson
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.responses import Response
 
-from app.auth.roles import Role
-from app.queue import ops
-from app.queue.model import NewJob
-from app.reprocess import CHUNK
-from app.runs import create_run
+from app.auth.roles import Principal, Role
+from app.db import Connection
+from app.reprocess import TransformRun, enqueue_transform_run
 from app.sqlstore import query
 from app.web.pagination import Page, PageQuery, page_of
 from app.web.problems import Problem
@@ -131,26 +129,26 @@ async def get_raw(call: Call) -> Response:
     return Response(body, media_type="application/json")
 
 
-async def _selected_ids(call: Call, selection: RawSelection) -> list[int]:
-    async with call.tenant() as conn:
-        if selection.ids is not None:
-            wanted = sorted(set(selection.ids))
-            cur = await conn.execute(query("raw_existing_ids"), {"ids": wanted})
-            found = {row["id"] for row in await cur.fetchall()}
-            missing = [i for i in wanted if i not in found]
-            if missing:
-                shown = ", ".join(str(i) for i in missing[:20])
-                raise Problem(404, f"raw records {shown} do not exist", kind="not-found")
-            return wanted
-        cur = await conn.execute(
-            query("raw_select_for_transform"),
-            {
-                **_filters(selection),
-                "latest_only": selection.latest_only,
-                "max_rows": MAX_SELECTION + 1,
-            },
-        )
-        ids = [row["id"] for row in await cur.fetchall()]
+async def selected_raw_ids(conn: Connection, selection: RawSelection) -> list[int]:
+    """The tenant's raw row ids a selection names (404 for ids it cannot see)."""
+    if selection.ids is not None:
+        wanted = sorted(set(selection.ids))
+        cur = await conn.execute(query("raw_existing_ids"), {"ids": wanted})
+        found = {row["id"] for row in await cur.fetchall()}
+        missing = [i for i in wanted if i not in found]
+        if missing:
+            shown = ", ".join(str(i) for i in missing[:20])
+            raise Problem(404, f"raw records {shown} do not exist", kind="not-found")
+        return wanted
+    cur = await conn.execute(
+        query("raw_select_for_transform"),
+        {
+            **_filters(selection),
+            "latest_only": selection.latest_only,
+            "max_rows": MAX_SELECTION + 1,
+        },
+    )
+    ids = [row["id"] for row in await cur.fetchall()]
     if len(ids) > MAX_SELECTION:
         raise Problem(
             422,
@@ -161,29 +159,32 @@ async def _selected_ids(call: Call, selection: RawSelection) -> list[int]:
     return ids
 
 
+async def transform_selection(
+    conn: Connection, user: Principal, selection: RawSelection, trigger: str
+) -> TransformRun:
+    """In the tenant's transaction: a run of transform jobs for the selected raw rows."""
+    ids = await selected_raw_ids(conn, selection)
+    if not ids:
+        raise Problem(422, "no stored raw rows match: nothing to transform", kind="empty-selection")
+    return await enqueue_transform_run(
+        conn,
+        user.tenant_id,
+        ids,
+        entity_type=selection.entity_type or "",
+        trigger=trigger,
+        triggered_by=user.actor,
+    )
+
+
 async def request_transform(call: Call) -> Response:
     """POST /transform-requests and /raw/reprocess: a run of transform jobs for the rows."""
     selection = call.body_as(RawSelection)
-    ids = await _selected_ids(call, selection)
-    if not ids:
-        raise Problem(422, "no stored raw rows match: nothing to transform", kind="empty-selection")
-    tenant_id = call.user.tenant_id
     async with call.tenant() as conn:
-        run_id = await create_run(conn, tenant_id, trigger="api", triggered_by=call.user.actor)
-        jobs = [
-            NewJob(
-                tenant_id=tenant_id,
-                job_type="transform",
-                entity_type=selection.entity_type or "",
-                run_id=run_id,
-                priority=4,
-                payload={"raw_ids": ids[i : i + CHUNK], "reprocess": True},
-            )
-            for i in range(0, len(ids), CHUNK)
-        ]
-        await ops.enqueue(conn, jobs)
-    out = TransformRequestOut(run_id=run_id, raw_count=len(ids), transform_jobs=len(jobs))
-    return json_response(out, 202, {"Location": f"{API_PREFIX}/runs/{run_id}"})
+        queued = await transform_selection(conn, call.user, selection, trigger="api")
+    out = TransformRequestOut(
+        run_id=queued.run_id, raw_count=queued.raw_count, transform_jobs=len(queued.job_ids)
+    )
+    return json_response(out, 202, {"Location": f"{API_PREFIX}/runs/{queued.run_id}"})
 
 
 def _transform_operation(path: str, operation_id: str, summary: str, tag: str) -> Operation:
