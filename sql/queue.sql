@@ -112,25 +112,37 @@ RETURNING id
 
 -- name: job_fail
 -- One failed attempt: back to pending after `delay_seconds`, or dead-lettered when it
--- was permanent or the retries are used up. Every attempt's error is kept.
-UPDATE etl_job_queue
-SET retry_count = retry_count + 1,
-    status = CASE WHEN %(permanent)s OR retry_count + 1 > max_retries
-                  THEN 'failed' ELSE 'pending' END,
-    scheduled_at = CASE WHEN %(permanent)s OR retry_count + 1 > max_retries THEN scheduled_at
+-- was permanent or the retries are used up. Every attempt's error is kept. retry_count
+-- counts failed attempts in a row without progress: an attempt that committed a
+-- checkpoint (job_progress_update) starts the count again at 1, so a long job that keeps
+-- advancing is never dead-lettered by failures spread over its pages.
+WITH attempt AS (
+    SELECT tenant_id, id,
+           CASE WHEN (progress->>'checkpoint_at')::timestamptz >= started_at THEN 1
+                ELSE retry_count + 1 END AS streak
+    FROM etl_job_queue
+    WHERE tenant_id = %(tenant_id)s AND id = %(id)s
+      AND status = 'running' AND locked_by = %(worker)s
+    FOR UPDATE
+)
+UPDATE etl_job_queue q
+SET retry_count = a.streak,
+    status = CASE WHEN %(permanent)s OR a.streak > q.max_retries THEN 'failed' ELSE 'pending' END,
+    scheduled_at = CASE WHEN %(permanent)s OR a.streak > q.max_retries THEN q.scheduled_at
                         ELSE coalesce(%(now)s::timestamptz, now())
                              + make_interval(secs => %(delay_seconds)s) END,
-    completed_at = CASE WHEN %(permanent)s OR retry_count + 1 > max_retries
+    completed_at = CASE WHEN %(permanent)s OR a.streak > q.max_retries
                         THEN coalesce(%(now)s::timestamptz, now()) END,
     last_error = %(error)s,
-    error_details = error_details || jsonb_build_array(jsonb_build_object(
-        'attempt', retry_count + 1, 'error', %(error)s::text, 'permanent', %(permanent)s,
-        'worker', %(worker)s::text, 'at', coalesce(%(now)s::timestamptz, now()))),
+    error_details = q.error_details || jsonb_build_array(jsonb_build_object(
+        'attempt', jsonb_array_length(q.error_details) + 1, 'error', %(error)s::text,
+        'permanent', %(permanent)s, 'worker', %(worker)s::text,
+        'at', coalesce(%(now)s::timestamptz, now()))),
     locked_by = NULL,
     heartbeat_at = NULL
-WHERE tenant_id = %(tenant_id)s AND id = %(id)s
-  AND status = 'running' AND locked_by = %(worker)s
-RETURNING status, retry_count, scheduled_at
+FROM attempt a
+WHERE q.tenant_id = a.tenant_id AND q.id = a.id
+RETURNING q.status, q.retry_count, q.scheduled_at
 
 -- name: job_heartbeat
 UPDATE etl_job_queue q
@@ -149,30 +161,79 @@ WHERE q.tenant_id = d.tenant_id AND q.id = d.id
 RETURNING q.id
 
 -- name: job_rescue_stalled
--- Running jobs whose heartbeat is older than the timeout go back as a new attempt.
+-- Running jobs whose heartbeat is older than the timeout go back as a new attempt (one
+-- that committed a checkpoint starts the count of attempts without progress again).
 WITH stalled AS (
-    SELECT tenant_id, id FROM etl_job_queue
+    SELECT tenant_id, id,
+           CASE WHEN (progress->>'checkpoint_at')::timestamptz >= started_at THEN 1
+                ELSE retry_count + 1 END AS streak
+    FROM etl_job_queue
     WHERE status = 'running'
       AND heartbeat_at < coalesce(%(now)s::timestamptz, now())
                          - make_interval(secs => %(timeout_seconds)s)
     FOR UPDATE SKIP LOCKED
 )
 UPDATE etl_job_queue q
-SET retry_count = q.retry_count + 1,
-    status = CASE WHEN q.retry_count + 1 > q.max_retries THEN 'failed' ELSE 'pending' END,
-    completed_at = CASE WHEN q.retry_count + 1 > q.max_retries
+SET retry_count = s.streak,
+    status = CASE WHEN s.streak > q.max_retries THEN 'failed' ELSE 'pending' END,
+    completed_at = CASE WHEN s.streak > q.max_retries
                         THEN coalesce(%(now)s::timestamptz, now()) END,
     scheduled_at = coalesce(%(now)s::timestamptz, now()),
     last_error = 'heartbeat lost: worker ' || coalesce(q.locked_by, '?') || ' stopped responding',
     error_details = q.error_details || jsonb_build_array(jsonb_build_object(
-        'attempt', q.retry_count + 1,
+        'attempt', jsonb_array_length(q.error_details) + 1,
         'error', 'heartbeat lost: worker ' || coalesce(q.locked_by, '?') || ' stopped responding',
         'permanent', false, 'worker', q.locked_by, 'at', coalesce(%(now)s::timestamptz, now()))),
     locked_by = NULL,
     heartbeat_at = NULL
-FROM stalled
-WHERE q.tenant_id = stalled.tenant_id AND q.id = stalled.id
+FROM stalled s
+WHERE q.tenant_id = s.tenant_id AND q.id = s.id
 RETURNING q.tenant_id, q.id, q.status
+
+-- name: job_rescue_orphaned
+-- Running jobs of workers that are gone, put back at once instead of after the heartbeat
+-- timeout. A worker holds its presence lock (worker_presence_lock) for as long as its
+-- claim session lives, and PostgreSQL drops the lock when that session ends (the process
+-- was killed, its host died, the server restarted), so a running job whose worker holds
+-- no presence lock in this database has no one left to finish it. Counted like a lost
+-- heartbeat; `grace_seconds` spares jobs claimed or heartbeated just now.
+WITH live AS (
+    SELECT l.objid FROM pg_locks l
+    WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted
+      AND l.classid = (hashtext('sluice.worker')::bigint & 4294967295)::oid
+      AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+),
+orphaned AS (
+    SELECT q.tenant_id, q.id,
+           CASE WHEN (q.progress->>'checkpoint_at')::timestamptz >= q.started_at THEN 1
+                ELSE q.retry_count + 1 END AS streak
+    FROM etl_job_queue q
+    WHERE q.status = 'running'
+      AND q.heartbeat_at < coalesce(%(now)s::timestamptz, now())
+                           - make_interval(secs => %(grace_seconds)s)
+      AND (hashtext(q.locked_by)::bigint & 4294967295)::oid NOT IN (SELECT objid FROM live)
+    FOR UPDATE OF q SKIP LOCKED
+)
+UPDATE etl_job_queue q
+SET retry_count = o.streak,
+    status = CASE WHEN o.streak > q.max_retries THEN 'failed' ELSE 'pending' END,
+    completed_at = CASE WHEN o.streak > q.max_retries
+                        THEN coalesce(%(now)s::timestamptz, now()) END,
+    scheduled_at = coalesce(%(now)s::timestamptz, now()),
+    last_error = 'worker gone: ' || q.locked_by || ' ended its database session',
+    error_details = q.error_details || jsonb_build_array(jsonb_build_object(
+        'attempt', jsonb_array_length(q.error_details) + 1,
+        'error', 'worker gone: ' || q.locked_by || ' ended its database session',
+        'permanent', false, 'worker', q.locked_by, 'at', coalesce(%(now)s::timestamptz, now()))),
+    locked_by = NULL,
+    heartbeat_at = NULL
+FROM orphaned o
+WHERE q.tenant_id = o.tenant_id AND q.id = o.id
+RETURNING q.tenant_id, q.id, q.status
+
+-- name: worker_presence_lock
+-- Taken by a worker on its claim connection when it opens, held until the session ends.
+SELECT pg_try_advisory_lock(hashtext('sluice.worker'), hashtext(%(worker)s)) AS held
 
 -- name: job_set_status
 -- Control: move jobs matching the filters from one set of statuses to another.
@@ -193,8 +254,10 @@ RETURNING tenant_id, id
 
 -- name: job_progress_update
 -- Guarded by the holder: a job rescued from this worker cannot have its checkpoint moved.
+-- `checkpoint_at` records that this attempt made progress (see job_fail).
 UPDATE etl_job_queue
-SET progress = progress || %(progress)s::jsonb,
+SET progress = progress || %(progress)s::jsonb
+               || jsonb_build_object('checkpoint_at', coalesce(%(now)s::timestamptz, now())),
     heartbeat_at = coalesce(%(now)s::timestamptz, now())
 WHERE tenant_id = %(tenant_id)s AND id = %(id)s AND status = 'running'
   AND locked_by = %(worker)s

@@ -5,7 +5,7 @@ Tasks inside one worker process:
   sleeps on LISTEN between claims (polling only as the fallback);
 - completer: commits the completions of handlers that wrote nothing, in batches;
 - heartbeat: refreshes the heartbeat of every held job in one statement, and rescues
-  jobs of workers whose heartbeat stopped;
+  jobs of workers that are gone (no presence lock) or whose heartbeat stopped;
 - listener: a dedicated LISTEN connection that wakes the claimer;
 - settings (a worker dedicated to one tenant): follows the tenant's `worker_concurrency`
   setting without a restart, at most the worker's own `concurrency`.
@@ -114,6 +114,11 @@ class StageWorker:
                 # The batch statements join against key arrays: a generic cached plan
                 # cannot know their size and degrades badly, so plan each execution.
                 await conn.execute("SET plan_cache_mode = force_custom_plan")
+                if slot == "claim" and not await ops.hold_presence(conn, self.name):
+                    # Rescue then falls back to the heartbeat timeout for this worker's jobs.
+                    log.warning(
+                        "another session holds this worker's presence key", worker=self.name
+                    )
                 self._conns[slot] = conn
             return conn
 
@@ -178,6 +183,7 @@ class StageWorker:
             )
             tasks.append(asyncio.create_task(self.settings_watcher.run(), name="settings"))
         try:
+            await self._rescue(retry=True)  # a predecessor's jobs, before claiming new ones
             await self._claim_loop()
             await self._drain()
         finally:
@@ -353,13 +359,21 @@ class StageWorker:
                     await self._call(
                         "done", "heartbeat", ops.heartbeat, self.name, held, retry=False
                     )
-                rescued = await self._call(
-                    "claim", "rescue", ops.rescue_stalled, self.config.stall_timeout, retry=False
-                )
-                if rescued:
-                    log.warning("rescued stalled jobs", jobs=len(rescued))
+                await self._rescue(retry=False)
             except (psycopg.OperationalError, OSError, DatabaseUnavailableError) as exc:
                 log.warning("heartbeat failed; will retry", error=str(exc))
+
+    async def _rescue(self, *, retry: bool) -> None:
+        """Put back the jobs of workers that are gone (at once) or silent (after the stall
+        timeout)."""
+        orphaned = await self._call("claim", "rescue", ops.rescue_orphaned, retry=retry)
+        if orphaned:
+            log.warning("rescued jobs of a worker that is gone", jobs=len(orphaned))
+        stalled = await self._call(
+            "claim", "rescue", ops.rescue_stalled, self.config.stall_timeout, retry=retry
+        )
+        if stalled:
+            log.warning("rescued stalled jobs", jobs=len(stalled))
 
     async def _listen(self) -> None:
         delay = 0.2

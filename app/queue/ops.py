@@ -205,6 +205,28 @@ async def rescue_stalled(
     return rows
 
 
+async def rescue_orphaned(
+    conn: Connection, grace_seconds: float = 0.0, now: datetime | None = None
+) -> list[dict[str, Any]]:
+    """Put back running jobs whose worker no longer holds its presence lock (its process or
+    its database session is gone); counts an attempt, like a lost heartbeat."""
+    cur = await conn.execute(
+        query("job_rescue_orphaned"), {"grace_seconds": grace_seconds, "now": now}
+    )
+    rows = list(await cur.fetchall())
+    if any(row["status"] == "pending" for row in rows):
+        await notify(conn)
+    return rows
+
+
+async def hold_presence(conn: Connection, worker: str) -> bool:
+    """Take the worker's presence lock for the life of this session (on the connection it
+    claims with); False when another session holds the same key."""
+    cur = await conn.execute(query("worker_presence_lock"), {"worker": worker})
+    row = await cur.fetchone()
+    return bool(row and row["held"])
+
+
 @dataclass(frozen=True)
 class JobFilter:
     """Selects jobs for a control action; None means any."""

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from app.db import Connection
+from app.db import Connection, connect
 from app.queue import ops
 from app.queue.model import NewJob, QueueError
 from app.queue.ops import ClaimScope, JobFilter
@@ -135,6 +135,61 @@ async def test_stalled_jobs_are_rescued_after_the_timeout(sys_db: Connection) ->
     # The stalled worker can no longer complete a job it lost.
     assert await ops.complete_batch(sys_db, "dead-worker", [a.key]) == 0
     assert await ops.complete_batch(sys_db, "w2", [a.key]) == 1
+
+
+async def test_jobs_of_a_gone_worker_are_rescued_at_once(fresh_db_url: str) -> None:
+    sessions = {}
+    for worker in ("alive", "gone", "rescuer"):
+        sessions[worker] = await connect(fresh_db_url, autocommit=True)
+        await sessions[worker].execute("SET ROLE sluice_system")
+    try:
+        t = await tenant_ids(sessions["rescuer"])
+        await enqueue(sessions["rescuer"], t["WEX"], 4)
+        for worker in ("alive", "gone"):
+            assert await ops.hold_presence(sessions[worker], worker)
+            assert len(await ops.claim_batch(sessions[worker], worker, 2)) == 2
+        assert await ops.rescue_orphaned(sessions["rescuer"]) == []
+        await sessions.pop("gone").close()  # the process died: its session ends
+        rescued = await ops.rescue_orphaned(sessions["rescuer"])
+        assert [r["status"] for r in rescued] == ["pending", "pending"]
+        cur = await sessions["rescuer"].execute(
+            "SELECT status, locked_by, retry_count, last_error FROM etl_job_queue ORDER BY id"
+        )
+        rows = [tuple(r.values()) for r in await cur.fetchall()]
+    finally:
+        for conn in sessions.values():
+            await conn.close()
+    gone = ("pending", None, 1, "worker gone: gone ended its database session")
+    assert sorted(rows, key=str) == sorted(
+        [("running", "alive", 0, None)] * 2 + [gone] * 2, key=str
+    )
+
+
+async def test_an_attempt_that_saved_a_checkpoint_does_not_use_up_the_retries(
+    sys_db: Connection,
+) -> None:
+    t = await tenant_ids(sys_db)
+    [job_id] = await enqueue(sys_db, t["WEX"], 1, max_retries=2)
+    for minute in range(5):  # a long job failing on a later page each time
+        now = T0 + timedelta(minutes=minute)
+        [job] = await ops.claim_batch(sys_db, "w", 1, now=now)
+        assert await ops.update_progress(sys_db, "w", job, {"page": minute}, now=now)
+        outcome = await ops.fail(
+            sys_db, "w", job, "boom", permanent=False, delay_seconds=0, now=now
+        )
+        assert outcome is not None and (outcome.status, outcome.retry_count) == ("pending", 1)
+    # Then attempts without progress count on from there: 2, then 3 > max_retries.
+    for minute, status in ((10, "pending"), (11, "failed")):
+        now = T0 + timedelta(minutes=minute)
+        [job] = await ops.claim_batch(sys_db, "w", 1, now=now)
+        outcome = await ops.fail(
+            sys_db, "w", job, "boom", permanent=False, delay_seconds=0, now=now
+        )
+        assert outcome is not None and outcome.status == status
+    cur = await sys_db.execute("SELECT error_details FROM etl_job_queue WHERE id = %s", (job_id,))
+    row = await cur.fetchone()
+    assert row is not None
+    assert [e["attempt"] for e in row["error_details"]] == [1, 2, 3, 4, 5, 6, 7]
 
 
 async def test_release_does_not_count_an_attempt(sys_db: Connection) -> None:
