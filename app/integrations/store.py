@@ -124,16 +124,10 @@ async def add_integration(
     return int(row["id"])
 
 
-async def update_integration(
-    conn: Connection,
-    cipher: CredentialCipher,
-    integration_id: int,
-    *,
-    provider: str,
-    changes: dict[str, Any],
-    token: str | None,
-) -> None:
-    """Apply `changes` (only the keys present) and a new token (None keeps the stored one)."""
+def check_integration_changes(
+    provider: str, changes: dict[str, Any], token: str | None
+) -> dict[str, Any]:
+    """`changes` with the base URL normalized; every problem is reported at once."""
     problems: dict[str, str] = {}
     if "base_url" in changes:
         url, problem = _url_problem(changes["base_url"], required=provider != CUSTOM)
@@ -144,6 +138,20 @@ async def update_integration(
         problems["token"] = "the token cannot be empty"  # noqa: S105 - a message
     if problems:
         raise IntegrationInputError(problems)
+    return changes
+
+
+async def update_integration(
+    conn: Connection,
+    cipher: CredentialCipher,
+    integration_id: int,
+    *,
+    provider: str,
+    changes: dict[str, Any],
+    token: str | None,
+) -> None:
+    """Apply `changes` (only the keys present) and a new token (None keeps the stored one)."""
+    changes = check_integration_changes(provider, changes, token)
     try:
         async with conn.transaction():
             await conn.execute(

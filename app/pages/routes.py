@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from app.pages import live, login, pipeline, raw
+from app.pages import integrations, live, login, pipeline, raw
 
 ROUTES: list[BaseRoute] = [
     *login.ROUTES,
     *pipeline.ROUTES,
     *live.ROUTES,
     *raw.ROUTES,
+    *integrations.ROUTES,
 ]
