@@ -17,7 +17,6 @@ from app.integrations.registry import PROVIDERS
 from app.integrations.store import (
     IntegrationInputError,
     IntegrationNameTakenError,
-    add_integration,
     check_integration_changes,
     check_new_integration,
     update_integration,
@@ -30,7 +29,7 @@ from app.web.api_integrations import (
     IntegrationCreate,
     IntegrationPatch,
     run_connection_test,
-    secret_text,
+    store_integration,
 )
 from app.web.problems import Problem, not_found
 
@@ -108,16 +107,8 @@ async def integration_create(call: PageCall) -> Response:
     async with call.tenant() as conn:
         if body is not None:
             try:
-                new_id = await add_integration(
-                    conn,
-                    call.state.services.cipher,
-                    tenant_id=call.user.tenant_id,
-                    provider=body.provider,
-                    base_url=body.base_url,
-                    token=secret_text(body.token),
-                    username=body.username,
-                    base_search=body.base_search,
-                    name=body.name,
+                new_id = await store_integration(
+                    conn, call.state.services.cipher, call.user.tenant_id, body
                 )
                 status = 200
             except IntegrationNameTakenError as exc:

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from starlette.responses import Response
 
 from app.auth.roles import Role
-from app.crypto import CredentialError
+from app.crypto import CredentialCipher, CredentialError
 from app.db import Connection
 from app.integrations.registry import check_connection
 from app.integrations.store import (
@@ -149,23 +149,32 @@ async def list_integrations(call: Call) -> Page[IntegrationOut]:
     return page_of(rows, q, IntegrationOut)
 
 
+async def store_integration(
+    conn: Connection, cipher: CredentialCipher, tenant_id: int, body: IntegrationCreate
+) -> int:
+    """Store a new integration of the tenant; IntegrationInputError when a value is refused."""
+    return await add_integration(
+        conn,
+        cipher,
+        tenant_id=tenant_id,
+        provider=body.provider,
+        base_url=body.base_url,
+        token=secret_text(body.token),
+        username=body.username,
+        base_search=body.base_search,
+        name=body.name,
+        settings=body.settings,
+        active=body.active,
+    )
+
+
 async def create_integration(call: Call) -> Response:
     """POST /integrations."""
     body = call.body_as(IntegrationCreate)
     async with call.tenant() as conn:
         try:
-            new_id = await add_integration(
-                conn,
-                call.state.services.cipher,
-                tenant_id=call.user.tenant_id,
-                provider=body.provider,
-                base_url=body.base_url,
-                token=secret_text(body.token),
-                username=body.username,
-                base_search=body.base_search,
-                name=body.name,
-                settings=body.settings,
-                active=body.active,
+            new_id = await store_integration(
+                conn, call.state.services.cipher, call.user.tenant_id, body
             )
         except IntegrationInputError as exc:
             raise input_problem(exc) from None
