@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from app.pages import integrations, live, login, pipeline, raw
+from app.pages import integrations, live, login, pipeline, raw, settings
 
 ROUTES: list[BaseRoute] = [
     *login.ROUTES,
@@ -12,4 +12,5 @@ ROUTES: list[BaseRoute] = [
     *live.ROUTES,
     *raw.ROUTES,
     *integrations.ROUTES,
+    *settings.ROUTES,
 ]
