@@ -95,11 +95,19 @@ class PageCall:
         """One `_partial`, for an htmx swap."""
         return html(render_text(template, **self.context(**extra)), status)
 
-    def page_or_fragment(self, template: str, partial: str, **extra: Any) -> Response:
-        """The page, or only `partial` when htmx asks (filters, paging)."""
-        if is_htmx(self.request) and self.request.headers.get("hx-target") != "body":
-            return self.fragment(partial, **extra)
-        return self.page(template, **extra)
+    def page_or_fragment(
+        self, template: str, partial: str, status: int = 200, **extra: Any
+    ) -> Response:
+        """The page, or only `partial` when htmx asks (filters, paging); a history restore
+        (back button past htmx's cache) gets the whole page."""
+        headers = self.request.headers
+        if (
+            is_htmx(self.request)
+            and headers.get("hx-target") != "body"
+            and headers.get("hx-history-restore-request") != "true"
+        ):
+            return self.fragment(partial, status, **extra)
+        return self.page(template, status, **extra)
 
     def after_action(self, fallback: str, partial: str | None = None, **extra: Any) -> Response:
         """The answer to a form post: a fragment for htmx, else a redirect (post/redirect/get)."""

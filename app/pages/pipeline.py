@@ -11,6 +11,7 @@ from app.auth.roles import Role
 from app.db import Connection
 from app.pages.cards import job_cards
 from app.pages.guard import PageCall, page
+from app.pages.runs import run_summary
 from app.web import control
 from app.web.problems import Problem, not_found
 from app.web.rows import row_or_404
@@ -75,7 +76,11 @@ async def run_action(call: PageCall) -> Response:
         row = await row_or_404(conn, "run_detail", run_id, "run")
         await action(conn, call.user.tenant_id, run_id, call.user.actor)
     if row["etl_job_id"] is None or call.form.get("return") == "run":
-        return call.after_action(f"/runs/{run_id}")
+        async with call.tenant() as conn:
+            summary = await run_summary(conn, run_id, call.now())
+        return call.after_action(
+            f"/runs/{run_id}", "_run_summary.html", **summary, notice=f"Run {run_id} {done}"
+        )
     async with call.tenant() as conn:
         card = await _card(call, conn, row["etl_job_id"])
     return call.after_action("/", "_job_card.html", card=card, notice=f"Run {run_id} {done}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from app.pages import integrations, live, login, pipeline, raw, settings
+from app.pages import integrations, live, login, logs, pipeline, queue, raw, runs, settings
 
 ROUTES: list[BaseRoute] = [
     *login.ROUTES,
@@ -12,5 +12,8 @@ ROUTES: list[BaseRoute] = [
     *live.ROUTES,
     *raw.ROUTES,
     *integrations.ROUTES,
+    *runs.ROUTES,
+    *logs.ROUTES,
+    *queue.ROUTES,
     *settings.ROUTES,
 ]

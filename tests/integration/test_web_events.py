@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import psycopg
@@ -22,12 +24,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-async def test_events_stream_only_the_users_tenant(world: World) -> None:
-    app = create_app(world.settings, database_url=world.url)
+@asynccontextmanager
+async def served(world: World) -> AsyncIterator[str]:
+    """The app on a real loopback server (an in-process client cannot read a stream)."""
     port = free_port()
     server = uvicorn.Server(
         uvicorn.Config(
-            app,
+            create_app(world.settings, database_url=world.url),
             host="127.0.0.1",
             port=port,
             log_config=None,
@@ -39,7 +42,14 @@ async def test_events_stream_only_the_users_tenant(world: World) -> None:
     try:
         while not server.started:
             await asyncio.sleep(0.05)
-        base = f"http://127.0.0.1:{port}"
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await serving
+
+
+async def test_events_stream_only_the_users_tenant(world: World) -> None:
+    async with served(world) as base:
         async with httpx.AsyncClient(base_url=base, timeout=10) as anonymous:
             assert (await anonymous.get("/events")).status_code == 401
         token = world.account("WEX", "viewer").token
@@ -72,8 +82,5 @@ async def test_events_stream_only_the_users_tenant(world: World) -> None:
                             return
 
             await asyncio.wait_for(read(), 10)
-    finally:
-        server.should_exit = True
-        await serving
     assert [event["message"] for event in received] == ["hello WEX", "hello WEX"]
     assert {event["tenant_id"] for event in received} == {world.tenant_ids["WEX"]}
