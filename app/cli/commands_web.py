@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import signal
 from types import FrameType
 from typing import Any
 
+import structlog
+
 from app.cli.errors import CommandError
 from app.config import Settings
 
+log = structlog.get_logger("sluice.web")
+
 METRICS_TOKEN_ENV = "SLUICE_METRICS_TOKEN"  # noqa: S105 - a variable name
+OPEN_FILES_WITHOUT_HARD_LIMIT = 65_536
 
 
 def default_port() -> int:
@@ -23,6 +29,28 @@ def default_port() -> int:
 def default_host() -> str:
     """All interfaces when a PaaS assigns $PORT (its router must reach us), else loopback."""
     return "0.0.0.0" if os.environ.get("PORT") else "127.0.0.1"  # noqa: S104 - PaaS only
+
+
+def open_files_target(soft: int, hard: int) -> int | None:
+    """The soft RLIMIT_NOFILE to serve with, or None to keep `soft`.
+
+    Every live dashboard holds a socket, and a shell's usual soft limit of 1,024 would
+    refuse connections at about a thousand of them; the hard limit is what we may use."""
+    if soft == resource.RLIM_INFINITY:
+        return None
+    target = hard if hard != resource.RLIM_INFINITY else OPEN_FILES_WITHOUT_HARD_LIMIT
+    return target if target > soft else None
+
+
+def raise_open_files_limit() -> None:
+    """Raise this process's soft open-files limit to its hard limit (see open_files_target)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = open_files_target(soft, hard)
+    if target is not None:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            log.warning("could not raise the open files limit", soft=soft, error=str(exc))
 
 
 def register(commands: Any) -> None:
@@ -58,6 +86,7 @@ async def run_web(args: argparse.Namespace, settings: Settings) -> int:
     metrics_token = os.environ.get(METRICS_TOKEN_ENV) or None
     if metrics_token is not None and len(metrics_token) < 32:
         raise CommandError(f"{METRICS_TOKEN_ENV} must be at least 32 characters long", exit_code=2)
+    raise_open_files_limit()
     app = create_app(settings, metrics_token=metrics_token)
     config = uvicorn.Config(
         app,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import resource
 
 import pytest
 
@@ -28,3 +29,23 @@ def test_a_platforms_port_listens_on_every_interface(monkeypatch: pytest.MonkeyP
     args = parse()
     assert (args.host, args.port, args.forwarded_allow_ips) == ("0.0.0.0", 5123, "*")  # noqa: S104
     assert parse("--host", "127.0.0.1", "--port", "9000").port == 9000
+
+
+def test_the_open_files_limit_rises_to_the_hard_limit() -> None:
+    # A shell's 1,024 would refuse live dashboards at about a thousand sockets.
+    assert commands_web.open_files_target(1024, 524_288) == 524_288
+    assert commands_web.open_files_target(1024, resource.RLIM_INFINITY) == 65_536
+    assert commands_web.open_files_target(20_000, 20_000) is None
+    assert commands_web.open_files_target(resource.RLIM_INFINITY, resource.RLIM_INFINITY) is None
+
+
+def test_serving_raises_the_soft_limit_and_keeps_the_hard_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    set_to: list[tuple[int, tuple[int, int]]] = []
+    monkeypatch.setattr(commands_web.resource, "getrlimit", lambda _which: (1024, 4096))
+    monkeypatch.setattr(
+        commands_web.resource, "setrlimit", lambda which, limits: set_to.append((which, limits))
+    )
+    commands_web.raise_open_files_limit()
+    assert set_to == [(resource.RLIMIT_NOFILE, (4096, 4096))]
