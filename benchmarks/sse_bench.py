@@ -1,25 +1,33 @@
-"""SSE benchmark: concurrent server-sent-event clients on one web process while events are
-published at a sync's pace; commit-to-delivery latency, dropped clients, the web's memory.
+"""SSE benchmark: concurrent server-sent-event clients on one `sluice web` process while a
+real sync runs; commit-to-delivery latency, dropped clients, the web's peak memory.
 
 Run from the repository root:
 
     python benchmarks/sse_bench.py [--quick] [--clients N] [--rate EVENTS_PER_S]
-                                   [--duration S] [--client raw|httpx]
+                                   [--duration S] [--issues N] [--workers N]
+                                   [--client raw|httpx]
 
 The benchmark creates its own database on the configured server (DATABASE_URL, else the
 embedded PostgreSQL under $SLUICE_HOME), builds it with the migrations and drops it at the
-end. The web process is a subprocess serving a small Starlette app with Sluice's EventHub
-and SSE endpoint through uvicorn on 127.0.0.1, as `sluice web` does (asyncio loop, h11);
-its tenant comes from a `tenant` query parameter, since the session and bearer auth are not
-part of the measurement. The clients, spread evenly over the seeded tenants, run in this
-process: by default each is an asyncio protocol reading the chunked `text/event-stream`
-off its own socket (light, so that on a small machine the measuring side does not starve
-the web process); `--client httpx` uses httpx streams instead. A publisher subprocess
-commits one `pg_notify` per event, with payloads shaped like a sync's (progress, log and
-job events, round robin over the tenants), and notes the wall-clock time right after each
-commit returns; a client's latency is its receive time minus that. A client is dropped
-when it lost its connection, missed or duplicated any event of its tenant, received
-another tenant's event, or had to refresh.
+end. In it, every seeded tenant gets a viewer with an API token, and a Jira and a GitHub
+integration pointing at `sluice sandbox` (N issues, its own process). The web process is
+`sluice web` on 127.0.0.1 (app.web.app.create_app under uvicorn, as the CLI serves it).
+
+The clients, spread evenly over the tenants, run in this process and each sends
+`Authorization: Bearer <its tenant's token>` to `GET /events`: by default each is an
+asyncio protocol reading the chunked `text/event-stream` off its own socket (light, so
+that on a small machine the measuring side does not starve the web process); `--client
+httpx` uses httpx streams instead. Once every client is connected, `sluice worker`
+processes start and a sync starts for every tenant; the measurement waits until the
+sync's own progress, log and job events reach the clients, so they flow through the same
+hub and streams for the whole measurement. Then a probe publisher subprocess commits one
+`pg_notify` per event (sync-shaped payloads marked with `bench_n`, round robin over the
+tenants) and notes the wall-clock time right after each commit returns; a client's
+latency is its receive time of a probe event minus that. A client is dropped when it
+lost its connection, missed or duplicated any probe event of its tenant, missed a sync
+event that its tenant's other clients received before the last probe event, received
+any event (sync or probe) of another tenant, or had to refresh. The web's RSS is the
+peak resident set (VmHWM) of the `sluice web` process.
 
 Progress goes to stderr; the last line of stdout is one JSON object with the results.
 """
@@ -28,48 +36,52 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import bisect
 import json
 import os
 import resource
+import secrets
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import AsyncIterator, Coroutine, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
 import orjson
 import psutil
-import uvicorn
 from benchdb import migrated_database
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from etl_bench import log_tail, running_sandbox, sandbox_project_keys, sluice_command
+from sse_clients import CLIENT_KINDS, Client, Window, connect_clients
 
+from app.auth.roles import Role
+from app.auth.tokens import create_api_token
+from app.auth.users import create_user
 from app.config import load_settings
-from app.db import connect, resolve_database_url
+from app.crypto import CredentialCipher
+from app.db import Connection, connect, open_pool, resolve_database_url, tenant_transaction
 from app.events import event_payload
-from app.live import EventHub, sse_endpoint
-from app.live.server import LiveEventsServer
+from app.integrations.store import add_integration
 from app.logging import configure_logging
+from app.sandbox import DEFAULT_TOKEN
 from app.sqlstore import query
+from app.sync import SyncRequest, start_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ("WEX", "Apple", "Google")
+SANDBOX_ORG = "acme"  # the GitHub organization owning every sandbox repository
 SETTLE_S = 5.0  # how long deliveries may trail the last commit
-CONNECT_TIMEOUT_S = 120.0
+READY_TIMEOUT_S = 60.0
+SYNC_FLOWING_TIMEOUT_S = 120.0
+STOP_GRACE_S = 20.0
 SYNC_KINDS = ("progress", "log", "job")
-CLIENT_KINDS = {
-    "raw": "an asyncio protocol per socket reading HTTP/1.1 chunked text/event-stream",
-    "httpx": "httpx AsyncClient streams",
-}
 
 
 def progress(message: str) -> None:
@@ -85,22 +97,27 @@ class BenchConfig:
     """Sizes of the run."""
 
     clients: int = 1000
-    rate: float = 150.0  # events per second, all tenants together
+    rate: float = 60.0  # probe events per second, all tenants together, besides the sync's
     duration: float = 20.0
-    max_subscribers: int = 5000
+    issues: int = 3000  # sandbox issues (and half as many pull requests), synced per tenant
+    workers: int = 2
     client: str = "raw"  # "raw": a minimal HTTP/1.1 protocol per socket; "httpx": httpx streams
     quick: bool = False
 
 
-QUICK = BenchConfig(clients=100, rate=150.0, duration=5.0, quick=True)
+QUICK = BenchConfig(clients=100, rate=60.0, duration=5.0, issues=2000, workers=1, quick=True)
 
 
 def parse_args(argv: Sequence[str] | None = None) -> BenchConfig:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--quick", action="store_true", help="100 clients for 5 s")
+    parser.add_argument(
+        "--quick", action="store_true", help="100 clients for 5 s, 2,000 issues, one worker"
+    )
     parser.add_argument("--clients", type=int, help="concurrent SSE clients (1,000)")
-    parser.add_argument("--rate", type=float, help="events per second over all tenants (150)")
-    parser.add_argument("--duration", type=float, help="seconds of publishing (20)")
+    parser.add_argument("--rate", type=float, help="probe events per second, all tenants (60)")
+    parser.add_argument("--duration", type=float, help="seconds of probe publishing (20)")
+    parser.add_argument("--issues", type=int, help="sandbox issues synced per tenant (3,000)")
+    parser.add_argument("--workers", type=int, help="`sluice worker` processes (2)")
     parser.add_argument(
         "--client",
         choices=tuple(CLIENT_KINDS),
@@ -109,7 +126,7 @@ def parse_args(argv: Sequence[str] | None = None) -> BenchConfig:
     )
     args = parser.parse_args(argv)
     config = replace(QUICK if args.quick else BenchConfig(), client=args.client)
-    for name in ("clients", "rate", "duration"):
+    for name in ("clients", "rate", "duration", "issues", "workers"):
         value = getattr(args, name)
         if value is not None:
             if value <= 0:
@@ -136,23 +153,7 @@ def rounded(value: float | None, digits: int = 2) -> float | None:
     return None if value is None else round(value, digits)
 
 
-# -- database and processes ------------------------------------------------------------
-
-
-@asynccontextmanager
-async def bench_database(server_url: str) -> AsyncIterator[str]:
-    """A new migrated database for this run, dropped afterwards."""
-    async with migrated_database(server_url, "sluice_sse_bench", progress) as url:
-        yield url
-
-
-async def seeded_tenants(url: str) -> list[int]:
-    conn = await connect(url, autocommit=True)
-    async with conn:
-        cur = await conn.execute(
-            "SELECT id FROM tenants WHERE name = ANY(%s) ORDER BY id", [list(TENANTS)]
-        )
-        return [int(row["id"]) for row in await cur.fetchall()]
+# -- processes -------------------------------------------------------------------------
 
 
 def raise_open_files_limit(needed: int) -> None:
@@ -170,22 +171,51 @@ def free_port() -> int:
         return port
 
 
-def spawn(mode: str, *args: str, stdout: int | None = None) -> subprocess.Popen[bytes]:
-    """This script in another process, in the role `mode`."""
-    return subprocess.Popen(
-        [sys.executable, str(Path(__file__).resolve()), mode, *args], cwd=ROOT, stdout=stdout
-    )
-
-
-def stop_process(process: subprocess.Popen[bytes], grace_s: float = 15.0) -> None:
-    if process.poll() is None:
-        process.terminate()
+def stop_processes(processes: Sequence[subprocess.Popen[Any]]) -> None:
+    """SIGTERM to all at once, then SIGKILL to any still running after the grace period."""
+    for process in processes:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+    deadline = time.monotonic() + STOP_GRACE_S
+    for process in processes:
         try:
-            process.wait(grace_s)
+            process.wait(max(deadline - time.monotonic(), 0.1))
         except subprocess.TimeoutExpired:
-            progress(f"process {process.pid} ignored SIGTERM for {grace_s} s; killing it")
+            progress(f"process {process.pid} ignored SIGTERM for {STOP_GRACE_S:g} s; killing it")
             process.kill()
             process.wait()
+
+
+def spawn_logged(
+    command: list[str], env: dict[str, str], log_path: Path
+) -> subprocess.Popen[bytes]:
+    """A `sluice` process writing its output to `log_path`."""
+    with log_path.open("w") as log:
+        return subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, env=env)
+
+
+def spawn_publisher(url: str, tenants: list[int], config: BenchConfig) -> subprocess.Popen[bytes]:
+    """This script in the role of the probe publisher, its report on stdout."""
+    command = [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "publish",
+        url,
+        "--tenants",
+        ",".join(map(str, tenants)),
+        "--rate",
+        str(config.rate),
+        "--duration",
+        str(config.duration),
+    ]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE)
+
+
+def exit_error(process: subprocess.Popen[Any], name: str, log_path: Path) -> str | None:
+    """Why a started process is gone, or None while it runs."""
+    if process.poll() is None:
+        return None
+    return f"{name} exited with {process.returncode}:\n{log_tail(log_path)}"
 
 
 def peak_rss_mb(pid: int) -> float | None:
@@ -197,84 +227,179 @@ def peak_rss_mb(pid: int) -> float | None:
     return None
 
 
-# -- the web process -------------------------------------------------------------------
+def cpu_s(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return float(times.user + times.system)
 
 
-def serve(url: str, port: int, max_subscribers: int) -> None:
-    """The web process: the hub and the SSE endpoint under uvicorn, until SIGTERM."""
-    hubs: list[EventHub] = []
+# -- the bench database ----------------------------------------------------------------
 
-    @asynccontextmanager
-    async def lifespan(_app: Starlette) -> AsyncIterator[dict[str, EventHub]]:
-        async with EventHub(url, max_subscribers=max_subscribers) as hub:
-            hubs.append(hub)
-            yield {"hub": hub}
 
-    async def tenant_from_query(request: Request) -> int | None:
-        value = request.query_params.get("tenant", "")
-        return int(value) if value.isdigit() else None
+@dataclass(frozen=True)
+class BenchTenant:
+    """A seeded tenant and the bearer token its clients send."""
 
-    async def stats(request: Request) -> Response:
-        hub: EventHub = request.state.hub
-        return JSONResponse(vars(hub.stats()))
+    tenant_id: int
+    name: str
+    token: str
 
-    endpoint = sse_endpoint(lambda request: request.state.hub, tenant_from_query)
-    app = Starlette(routes=[Route("/events", endpoint), Route("/stats", stats)], lifespan=lifespan)
-    raise_open_files_limit(max_subscribers + 100)
-    config = uvicorn.Config(
-        app,
-        host="127.0.0.1",
-        port=port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        lifespan="on",
-        loop="asyncio",
-        http="h11",
-        backlog=4096,
-        timeout_graceful_shutdown=5,
+
+async def seeded_tenants(url: str) -> list[tuple[int, str]]:
+    conn = await connect(url, autocommit=True)
+    async with conn:
+        cur = await conn.execute(
+            "SELECT id, name FROM tenants WHERE name = ANY(%s) ORDER BY id", [list(TENANTS)]
+        )
+        return [(int(row["id"]), str(row["name"])) for row in await cur.fetchall()]
+
+
+async def prepare_tenants(
+    url: str, cipher: CredentialCipher, jira_url: str, github_url: str
+) -> list[BenchTenant]:
+    """Per seeded tenant: a viewer with an API token, and Jira and GitHub integrations
+    pointing at the sandbox."""
+    prepared = []
+    pool = await open_pool(url, max_size=1)
+    try:
+        for tenant_id, name in await seeded_tenants(url):
+            domain = f"{name.lower()}.example"
+            async with tenant_transaction(pool, tenant_id) as conn:
+                user_id = await create_user(
+                    conn,
+                    tenant_id=tenant_id,
+                    email=f"sse-bench@{domain}",
+                    display_name="SSE bench",
+                    role=Role.VIEWER,
+                    password=secrets.token_urlsafe(24),
+                )
+                _row, token = await create_api_token(
+                    conn,
+                    tenant_id=tenant_id,
+                    user_id=user_id,
+                    name="sse bench",
+                    role=Role.VIEWER,
+                    expires_at=None,
+                )
+                for provider, base_url, username, search in (
+                    ("jira", jira_url, f"bench@{domain}", None),
+                    ("github", github_url, None, f"org:{SANDBOX_ORG}"),
+                ):
+                    await add_integration(
+                        conn,
+                        cipher,
+                        tenant_id=tenant_id,
+                        provider=provider,
+                        base_url=base_url,
+                        token=DEFAULT_TOKEN,
+                        username=username,
+                        base_search=search,
+                    )
+            prepared.append(BenchTenant(tenant_id, name, token))
+    finally:
+        await pool.close()
+    return prepared
+
+
+async def start_syncs(url: str, tenants: Sequence[BenchTenant]) -> list[int]:
+    """What `sluice sync` does for every tenant: a run and its extract jobs, committed."""
+    pool = await open_pool(url, max_size=1)
+    try:
+        run_ids = []
+        for tenant in tenants:
+            async with tenant_transaction(pool, tenant.tenant_id) as conn:
+                run_ids.append(
+                    await start_sync(
+                        conn,
+                        SyncRequest(tenant_id=tenant.tenant_id, trigger="cli", triggered_by="cli"),
+                    )
+                )
+        return run_ids
+    finally:
+        await pool.close()
+
+
+async def run_statuses(conn: Connection, run_ids: Sequence[int]) -> list[str]:
+    cur = await conn.execute(
+        "SELECT status FROM etl_runs WHERE id = ANY(%s) ORDER BY id", [list(run_ids)]
     )
-    # uvicorn re-raises the SIGTERM that stopped it; end quietly instead, as `sluice web` does.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: None)
-    asyncio.run(LiveEventsServer(config, lambda: hubs[0] if hubs else None).serve())
+    return [str(row["status"]) for row in await cur.fetchall()]
+
+
+async def job_counts(conn: Connection) -> dict[str, dict[str, int]]:
+    """The sync's queue jobs so far, by stage and status."""
+    cur = await conn.execute(
+        "SELECT job_type, status, count(*) AS n FROM etl_job_queue GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+    counts: dict[str, dict[str, int]] = {}
+    for row in await cur.fetchall():
+        counts.setdefault(str(row["job_type"]), {})[str(row["status"])] = int(row["n"])
+    return counts
+
+
+# -- the web process and the workers ---------------------------------------------------
 
 
 @asynccontextmanager
-async def web_process(url: str, config: BenchConfig) -> AsyncIterator[tuple[str, int]]:
-    """The web subprocess, ready to serve: (base URL, pid)."""
+async def web_process(env: dict[str, str], workdir: Path) -> AsyncIterator[tuple[str, int]]:
+    """`sluice web` on a free loopback port, ready to serve: (base URL, pid)."""
     port = free_port()
-    process = spawn(
-        "serve", url, "--port", str(port), "--max-subscribers", str(config.max_subscribers)
+    log_path = workdir / "web.log"
+    process = spawn_logged(
+        [*sluice_command(), "web", "--host", "127.0.0.1", "--port", str(port)], env, log_path
     )
     base = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(base_url=base, timeout=2) as probe:
-            for _ in range(300):
-                if process.poll() is not None:
-                    raise RuntimeError(f"the web process exited with {process.returncode}")
+            deadline = time.monotonic() + READY_TIMEOUT_S
+            while True:
+                error = exit_error(process, "sluice web", log_path)
+                if error:
+                    raise RuntimeError(error)
                 with suppress(httpx.TransportError):
-                    if (await probe.get("/stats")).status_code == 200:
+                    if (await probe.get("/readyz")).status_code == 200:
                         break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"sluice web was not ready within {READY_TIMEOUT_S:g} s")
                 await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("the web process did not answer within 30 s")
-        progress(f"web process {process.pid} serving on {base}")
+        progress(f"sluice web (pid {process.pid}) serving on {base}")
         yield base, process.pid
     finally:
-        await asyncio.to_thread(stop_process, process)
+        await asyncio.to_thread(stop_processes, [process])
 
 
-async def web_stats(base: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(base_url=base, timeout=5) as probe:
-        body: dict[str, Any] = (await probe.get("/stats")).json()
-        return body
+@dataclass(frozen=True)
+class Workers:
+    processes: list[subprocess.Popen[bytes]]
+    log_paths: list[Path]
+
+    def exit_error(self) -> str | None:
+        for i, (process, log_path) in enumerate(zip(self.processes, self.log_paths, strict=True)):
+            error = exit_error(process, f"sluice worker {i}", log_path)
+            if error:
+                return error
+        return None
 
 
-# -- the publisher ---------------------------------------------------------------------
+@contextmanager
+def worker_processes(count: int, env: dict[str, str], workdir: Path) -> Iterator[Workers]:
+    """`sluice worker` processes (every stage, default settings), stopped at the end."""
+    workers = Workers([], [])
+    try:
+        for i in range(count):
+            log_path = workdir / f"worker_{i}.log"
+            command = [*sluice_command(), "worker", "--shutdown-grace", "2"]
+            workers.processes.append(spawn_logged(command, env, log_path))
+            workers.log_paths.append(log_path)
+        yield workers
+    finally:
+        stop_processes(workers.processes)
 
 
-def sync_like_payload(tenant_id: int, n: int) -> str:
-    """The n-th event of a tenant, shaped like what a sync's stages publish."""
+# -- the probe publisher ---------------------------------------------------------------
+
+
+def probe_payload(tenant_id: int, n: int) -> str:
+    """The n-th probe event of a tenant: shaped like a sync's events, marked `bench_n`."""
     kind = SYNC_KINDS[n % len(SYNC_KINDS)]
     common: dict[str, Any] = {"run_id": 1000 + tenant_id, "bench_n": n}
     if kind == "progress":
@@ -293,8 +418,8 @@ def sync_like_payload(tenant_id: int, n: int) -> str:
 
 
 async def publish(url: str, tenants: list[int], rate: float, duration: float) -> None:
-    """Commit one event at a time at `rate` per second for `duration` s; print when each
-    commit returned (wall clock), as JSON on the last stdout line."""
+    """Commit one probe event at a time at `rate` per second for `duration` s; print when
+    each commit returned (wall clock), as JSON on the last stdout line."""
     conn = await connect(url, autocommit=True)
     statement = query("event_publish")
     committed: list[tuple[int, int, float]] = []
@@ -309,173 +434,50 @@ async def publish(url: str, tenants: list[int], rate: float, duration: float) ->
             tenant_id = tenants[i % len(tenants)]
             counts[tenant_id] += 1
             n = counts[tenant_id]
-            await conn.execute(statement, {"payload": sync_like_payload(tenant_id, n)})
+            await conn.execute(statement, {"payload": probe_payload(tenant_id, n)})
             committed.append((tenant_id, n, time.time()))
     elapsed = time.perf_counter() - started
     print(json.dumps({"committed": committed, "elapsed_s": elapsed}))
 
 
-# -- the clients -----------------------------------------------------------------------
+async def publish_in_subprocess(
+    url: str, tenants: list[int], config: BenchConfig
+) -> tuple[list[tuple[int, int, float]], float]:
+    """Run the publisher; (tenant, n, commit time) of every event and the publishing time."""
+    publisher = spawn_publisher(url, tenants, config)
+    out, _ = await asyncio.to_thread(publisher.communicate)
+    if publisher.returncode != 0:
+        raise RuntimeError(f"the publisher exited with {publisher.returncode}")
+    report = orjson.loads(out.decode().strip().splitlines()[-1])
+    committed = [(int(t), int(n), float(at)) for t, n, at in report["committed"]]
+    return committed, float(report["elapsed_s"])
 
 
-@dataclass
-class Client:
-    """One SSE client and what it received."""
+# -- waiting on the clients ------------------------------------------------------------
 
-    tenant_id: int
-    received: dict[int, float] = field(default_factory=dict)  # bench_n -> receive time
-    connected: bool = False
-    refreshes: int = 0
-    duplicates: int = 0
-    foreign: int = 0
-    error: str | None = None
-    pending: bytes = b""
 
-    def feed(self, text: bytes, now: float) -> None:
-        """Account for the stream's next bytes (`now`: when they arrived)."""
-        *frames, self.pending = (self.pending + text).split(b"\n\n")
-        for frame in frames:
-            self.take(frame, now)
-
-    def take(self, frame: bytes, now: float) -> None:
-        """Account for one SSE message."""
-        event = b"message"
-        data = b""
-        for line in frame.split(b"\n"):
-            if line.startswith(b"data: "):
-                data = line[6:]
-            elif line.startswith(b"event: "):
-                event = line[7:]
-            elif line.startswith(b"retry: "):
-                self.connected = True
-        if event == b"refresh":
-            self.refreshes += 1
-        if not data or event == b"refresh":
+async def wait_sync_flowing(clients: list[Client], workers: Workers) -> None:
+    """Until every tenant's clients receive the sync's progress events from a worker."""
+    deadline = time.monotonic() + SYNC_FLOWING_TIMEOUT_S
+    tenants = {c.tenant_id for c in clients}
+    while True:
+        at_work = {c.tenant_id for c in clients if c.sync_progress > 0}
+        if at_work == tenants:
             return
-        body = orjson.loads(data)
-        if body.get("tenant_id") != self.tenant_id:
-            self.foreign += 1
-            return
-        n = body.get("bench_n")
-        if isinstance(n, int):
-            if n in self.received:
-                self.duplicates += 1
-            else:
-                self.received[n] = now
-
-    async def listen_httpx(self, http: httpx.AsyncClient, base: str) -> None:
-        """Read the stream with httpx until cancelled, noting what breaks it."""
-        try:
-            async with http.stream("GET", f"{base}/events?tenant={self.tenant_id}") as response:
-                if response.status_code != 200:
-                    self.error = f"HTTP {response.status_code}"
-                    return
-                async for chunk in response.aiter_raw():
-                    self.feed(chunk, time.time())
-            self.error = "the stream ended"
-        except httpx.HTTPError as exc:
-            self.error = f"{type(exc).__name__}: {exc}"
-
-    async def listen_raw(self, base: str) -> None:
-        """Read the stream with a minimal HTTP/1.1 protocol until cancelled."""
-        parts = urlsplit(base)
-        host, port = parts.hostname or "127.0.0.1", parts.port or 80
-        request = (
-            f"GET /events?tenant={self.tenant_id} HTTP/1.1\r\nHost: {host}:{port}\r\n"
-            "Accept: text/event-stream\r\n\r\n"
-        ).encode()
-        loop = asyncio.get_running_loop()
-        ended: asyncio.Future[None] = loop.create_future()
-        try:
-            transport, _ = await loop.create_connection(
-                lambda: ChunkedStream(self, request, ended), host, port
+        error = workers.exit_error()
+        if error:
+            raise RuntimeError(error)
+        if time.monotonic() > deadline:
+            raise RuntimeError(
+                f"no sync progress reached the clients of tenants {sorted(tenants - at_work)} "
+                f"within {SYNC_FLOWING_TIMEOUT_S:g} s"
             )
-        except OSError as exc:
-            self.error = f"connect: {exc}"
-            return
-        try:
-            await ended
-        finally:
-            transport.close()
-
-
-class ChunkedStream(asyncio.Protocol):
-    """The client side of one `text/event-stream` response with chunked encoding."""
-
-    def __init__(self, client: Client, request: bytes, ended: asyncio.Future[None]) -> None:
-        self.client = client
-        self.request = request
-        self.ended = ended
-        self.head: bytes | None = b""  # None once the headers are read
-        self.raw = b""
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
-        self.transport.write(self.request)
-
-    def data_received(self, data: bytes) -> None:
-        now = time.time()
-        if self.head is not None:
-            self.head += data
-            end = self.head.find(b"\r\n\r\n")
-            if end < 0:
-                return
-            head, data, self.head = self.head[:end], self.head[end + 4 :], None
-            if not head.startswith(b"HTTP/1.1 200") or b"chunked" not in head.lower():
-                self.fail(head.split(b"\r\n", 1)[0].decode(errors="replace"))
-                return
-        self.raw += data
-        text: list[bytes] = []
-        while (line_end := self.raw.find(b"\r\n")) >= 0:
-            size = int(self.raw[:line_end].split(b";", 1)[0], 16)
-            if size == 0:
-                self.fail("the stream ended")
-                break
-            chunk_end = line_end + 2 + size
-            if len(self.raw) < chunk_end + 2:
-                break
-            text.append(self.raw[line_end + 2 : chunk_end])
-            self.raw = self.raw[chunk_end + 2 :]
-        if text:
-            self.client.feed(b"".join(text), now)
-
-    def fail(self, reason: str) -> None:
-        self.client.error = self.client.error or reason
-        self.transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        if not self.ended.done():
-            self.client.error = self.client.error or f"connection lost: {exc}"
-            self.ended.set_result(None)
-
-
-async def connect_clients(
-    base: str, tenants: list[int], config: BenchConfig
-) -> tuple[httpx.AsyncClient, list[Client], list[asyncio.Task[None]]]:
-    """Streaming clients spread over the tenants, all past their opening message."""
-    http = httpx.AsyncClient(
-        timeout=httpx.Timeout(30.0, read=None),
-        limits=httpx.Limits(max_connections=config.clients + 10, max_keepalive_connections=0),
-    )
-    clients = [Client(tenants[i % len(tenants)]) for i in range(config.clients)]
-    tasks = [
-        asyncio.create_task(
-            c.listen_httpx(http, base) if config.client == "httpx" else c.listen_raw(base)
-        )
-        for c in clients
-    ]
-    deadline = time.monotonic() + CONNECT_TIMEOUT_S
-    while time.monotonic() < deadline:
-        settled = sum(c.connected or c.error is not None for c in clients)
-        if settled == config.clients or all(task.done() for task in tasks):
-            break
-        await asyncio.sleep(0.2)
-    return http, clients, tasks
+        await asyncio.sleep(0.1)
 
 
 def run_with_fast_loop(main: Coroutine[Any, Any, Measurement]) -> Measurement:
     """Run the clients on uvloop when it is installed (the bench extra brings it), so the
-    measuring side stays light; the web process keeps asyncio's loop, as `sluice web`."""
+    measuring side stays light."""
     try:
         import uvloop
     except ImportError:
@@ -503,19 +505,12 @@ class RssSampler:
 
 
 async def wait_delivered(clients: list[Client], published: dict[int, int]) -> None:
-    """Until every connected client has its tenant's events, or SETTLE_S passed."""
+    """Until every connected client has its tenant's probe events, or SETTLE_S passed."""
     deadline = time.monotonic() + SETTLE_S
     while time.monotonic() < deadline:
         if all(len(c.received) >= published[c.tenant_id] for c in clients if c.error is None):
             return
         await asyncio.sleep(0.1)
-
-
-def is_dropped(client: Client, expected: set[int]) -> bool:
-    return (
-        bool(client.error or client.refreshes or client.duplicates or client.foreign)
-        or set(client.received) != expected
-    )
 
 
 @dataclass
@@ -528,89 +523,128 @@ class Measurement:
     publish_s: float
     active_s: float  # from the publisher's start until every delivery settled
     connect_s: float
+    sync_wait_s: float  # from the sync's start until its progress reached every tenant
+    runs_at_window_end: list[str]
+    jobs_at_window_end: dict[str, dict[str, int]]
     web_cpu_s: float
     client_cpu_s: float
     web_rss_mb_idle: float
     web_rss_mb_peak: float | None
     rss_samples_mb: list[float]
-    hub: dict[str, Any]
 
 
-def cpu_s(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return float(times.user + times.system)
-
-
-async def publish_in_subprocess(
-    url: str, tenants: list[int], config: BenchConfig
-) -> tuple[list[tuple[int, int, float]], float]:
-    """Run the publisher; (tenant, n, commit time) of every event and the publishing time."""
-    publisher = spawn(
-        "publish",
-        url,
-        "--tenants",
-        ",".join(map(str, tenants)),
-        "--rate",
-        str(config.rate),
-        "--duration",
-        str(config.duration),
-        stdout=subprocess.PIPE,
-    )
-    out, _ = await asyncio.to_thread(publisher.communicate)
-    if publisher.returncode != 0:
-        raise RuntimeError(f"the publisher exited with {publisher.returncode}")
-    report = orjson.loads(out.decode().strip().splitlines()[-1])
-    committed = [(int(t), int(n), float(at)) for t, n, at in report["committed"]]
-    return committed, float(report["elapsed_s"])
-
-
-async def measure(config: BenchConfig) -> Measurement:
+async def measure(config: BenchConfig, workdir: Path) -> Measurement:
     server_url = resolve_database_url(load_settings())
-    raise_open_files_limit(config.clients + 200)
-    async with bench_database(server_url) as url, web_process(url, config) as (base, web_pid):
-        tenants = await seeded_tenants(url)
+    sandbox_env = dict(os.environ, SLUICE_HOME=str(workdir / "sandbox_home"), PYTHONUNBUFFERED="1")
+    secret_key = secrets.token_urlsafe(32)
+    async with AsyncExitStack() as stack:
+        sandbox = await stack.enter_async_context(
+            running_sandbox(config.issues, workdir, sandbox_env)
+        )
+        # `sluice sandbox` serves Jira on its port and GitHub on the next one.
+        github_url = f"http://127.0.0.1:{(urlsplit(sandbox.jira_url).port or 0) + 1}"
+        url = await stack.enter_async_context(
+            migrated_database(server_url, "sluice_sse_bench", progress)
+        )
+        await sandbox_project_keys(sandbox.jira_url)  # builds the sandbox's search indexes
+        tenants = await prepare_tenants(
+            url, CredentialCipher(secret_key), sandbox.jira_url, github_url
+        )
+        progress(f"tenants {[t.name for t in tenants]}: a viewer's API token, Jira and GitHub")
+        env = dict(
+            os.environ,
+            DATABASE_URL=url,
+            SLUICE_SECRET_KEY=secret_key,
+            SLUICE_HOME=str(workdir / "sluice_home"),
+            PYTHONUNBUFFERED="1",
+        )
+        base, web_pid = await stack.enter_async_context(web_process(env, workdir))
         web, me = psutil.Process(web_pid), psutil.Process()
         rss_idle_mb = web.memory_info().rss / 2**20
-        progress(f"connecting {config.clients} SSE clients ({config.client}) to {tenants}")
+        owner = await stack.enter_async_context(await connect(url, autocommit=True))
+
+        # The clients' sockets; raised only now, so the web process lives with its own limit.
+        raise_open_files_limit(config.clients + 200)
+        window = Window()
+        progress(f"connecting {config.clients} SSE clients ({config.client}), bearer tokens")
         started = time.perf_counter()
-        http, clients, tasks = await connect_clients(base, tenants, config)
-        connect_s = time.perf_counter() - started
-        stats = await web_stats(base)
-        progress(
-            f"{sum(c.connected for c in clients)} clients connected in {connect_s:.1f} s; "
-            f"the hub counts {stats['subscribers']} subscribers"
+        credentials = [(t.tenant_id, t.token) for t in tenants]
+        http, clients, tasks = await connect_clients(
+            base, credentials, config.clients, config.client, window
         )
-        sampler = RssSampler(web_pid)
-        sampling = asyncio.create_task(sampler.run())
-        web_cpu, client_cpu = cpu_s(web), cpu_s(me)
-        progress(f"publishing {config.rate:g} events/s for {config.duration:g} s")
-        started = time.perf_counter()
-        committed, publish_s = await publish_in_subprocess(url, tenants, config)
-        published = {t: sum(1 for c in committed if c[0] == t) for t in tenants}
-        await wait_delivered(clients, published)
-        active_s = time.perf_counter() - started
-        web_cpu, client_cpu = cpu_s(web) - web_cpu, cpu_s(me) - client_cpu
-        sampling.cancel()
-        hub = await web_stats(base)
-        peak_mb = peak_rss_mb(web_pid)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        await http.aclose()
+        connect_s = time.perf_counter() - started
+        progress(f"{sum(c.connected for c in clients)} clients connected in {connect_s:.1f} s")
+        try:
+            workers = stack.enter_context(worker_processes(config.workers, env, workdir))
+            started = time.perf_counter()
+            run_ids = await start_syncs(url, tenants)
+            progress(f"{config.workers} sluice worker(s) started; sync runs {run_ids}")
+            await wait_sync_flowing(clients, workers)
+            sync_wait_s = time.perf_counter() - started
+            progress(f"sync progress reached every tenant's clients after {sync_wait_s:.1f} s")
+
+            sampler = RssSampler(web_pid)
+            sampling = asyncio.create_task(sampler.run())
+            web_cpu, client_cpu = cpu_s(web), cpu_s(me)
+            progress(f"publishing {config.rate:g} probe events/s for {config.duration:g} s")
+            started = time.perf_counter()
+            window.start = time.time()
+            committed, publish_s = await publish_in_subprocess(
+                url, [t.tenant_id for t in tenants], config
+            )
+            window.end = time.time()
+            runs_at_end = await run_statuses(owner, run_ids)
+            jobs_at_end = await job_counts(owner)
+            published = {
+                t.tenant_id: sum(1 for c in committed if c[0] == t.tenant_id) for t in tenants
+            }
+            await wait_delivered(clients, published)
+            active_s = time.perf_counter() - started
+            web_cpu, client_cpu = cpu_s(web) - web_cpu, cpu_s(me) - client_cpu
+            sampling.cancel()
+            peak_mb = peak_rss_mb(web_pid)
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await http.aclose()
     return Measurement(
-        tenants=tenants,
+        tenants=[t.tenant_id for t in tenants],
         clients=clients,
         committed=committed,
         publish_s=publish_s,
         active_s=active_s,
         connect_s=connect_s,
+        sync_wait_s=sync_wait_s,
+        runs_at_window_end=runs_at_end,
+        jobs_at_window_end=jobs_at_end,
         web_cpu_s=web_cpu,
         client_cpu_s=client_cpu,
         web_rss_mb_idle=rss_idle_mb,
         web_rss_mb_peak=peak_mb,
         rss_samples_mb=sampler.samples_mb,
-        hub=hub,
     )
+
+
+# -- the report ------------------------------------------------------------------------
+
+
+def sync_missed(clients: list[Client]) -> dict[int, int]:
+    """Per client (by index), the sync events its tenant's other clients received before
+    the tenant's last probe event and it did not (every stream carries them in order)."""
+    missed: dict[int, int] = {}
+    for tenant_id in {c.tenant_id for c in clients}:
+        group = [(i, c) for i, c in enumerate(clients) if c.tenant_id == tenant_id]
+        cutoff = min(c.probe_seq_max for _, c in group)
+        if cutoff == 0:
+            continue  # a client without any probe event is dropped already
+        below = {i: bisect.bisect_left(c.sync_seqs, cutoff) for i, c in group}
+        union: set[int] = set()
+        for i, c in group:
+            union.update(c.sync_seqs[: below[i]])
+        for i, _ in group:
+            missed[i] = len(union) - below[i]
+    return missed
 
 
 def p50_p99(values: Sequence[float]) -> dict[str, float | None]:
@@ -631,10 +665,27 @@ def build_report(config: BenchConfig, m: Measurement) -> dict[str, Any]:
                 first[key] = min(first.get(key, ms), ms)
                 last[key] = max(last.get(key, ms), ms)
     expected = {t: {n for tenant, n, _ in m.committed if tenant == t} for t in m.tenants}
-    dropped = [c for c in m.clients if is_dropped(c, expected[c.tenant_id])]
+    missed_sync = sync_missed(m.clients)
+    dropped = [
+        i
+        for i, c in enumerate(m.clients)
+        if c.error
+        or c.refreshes
+        or c.duplicates
+        or c.foreign
+        or missed_sync.get(i, 0)
+        or set(c.received) != expected[c.tenant_id]
+    ]
+    # Distinct sync events per tenant in the window: what its best-served client counted.
+    sync_in_window = {
+        t: max((c.sync_in_window for c in m.clients if c.tenant_id == t), default=0)
+        for t in m.tenants
+    }
+    window_s = m.publish_s
     progress(
-        f"{len(latencies)} deliveries: p50 {percentile(latencies, 50) or 0:.1f} ms, "
-        f"p99 {percentile(latencies, 99) or 0:.1f} ms; {len(dropped)} clients dropped"
+        f"{len(latencies)} probe deliveries: p50 {percentile(latencies, 50) or 0:.1f} ms, "
+        f"p99 {percentile(latencies, 99) or 0:.1f} ms; {sum(sync_in_window.values())} sync "
+        f"events in the window; {len(dropped)} clients dropped"
     )
     return {
         "clients": config.clients,
@@ -645,29 +696,47 @@ def build_report(config: BenchConfig, m: Measurement) -> dict[str, Any]:
         "last_client_latency_ms": p50_p99(list(last.values())),
         "connected": sum(c.connected for c in m.clients),
         "events_published": len(m.committed),
-        "events_per_s": round(len(m.committed) / m.publish_s, 1),
+        "events_per_s": round(len(m.committed) / window_s, 1),
         "deliveries": len(latencies),
-        "deliveries_per_s": round(len(latencies) / m.publish_s, 1),
+        "deliveries_per_s": round(len(latencies) / window_s, 1),
         "missed": sum(len(expected[c.tenant_id] - set(c.received)) for c in m.clients),
         "refreshes": sum(c.refreshes for c in m.clients),
+        "duplicates": sum(c.duplicates for c in m.clients),
         "cross_tenant": sum(c.foreign for c in m.clients),
         "client_errors": sorted({c.error for c in m.clients if c.error})[:5],
+        "sync": {
+            "events_in_window": sum(sync_in_window.values()),
+            "events_per_s": round(sum(sync_in_window.values()) / window_s, 1),
+            "events_received": sum(len(c.sync_seqs) for c in m.clients),
+            "missed": sum(missed_sync.values()),
+            "runs_at_window_end": m.runs_at_window_end,
+            "ran_through_window": all(s == "running" for s in m.runs_at_window_end),
+            "jobs_at_window_end": m.jobs_at_window_end,
+            "start_to_first_progress_s": round(m.sync_wait_s, 1),
+        },
         "web_rss_mb_idle": round(m.web_rss_mb_idle, 1),
         "web_rss_mb_sampled_max": rounded(max(m.rss_samples_mb, default=None), 1),
         "web_cpu_pct": round(100 * m.web_cpu_s / m.active_s, 1),
         "client_process_cpu_pct": round(100 * m.client_cpu_s / m.active_s, 1),
         "connect_s": round(m.connect_s, 2),
-        "hub": m.hub,
         "settings": {
-            "rate_per_s": config.rate,
+            "probe_rate_per_s": config.rate,
             "duration_s": config.duration,
+            "issues": config.issues,
+            "workers": config.workers,
             "tenants": len(m.tenants),
-            "auth": "tenant from a ?tenant= query parameter (session/bearer auth not wired)",
-            "publisher": "synthetic: one autocommit pg_notify per event, sync-shaped "
-            "progress/log/job payloads, round robin over the tenants, from a separate process",
-            "latency": "client receive time minus the publisher's wall time after its commit "
-            "returned (same machine)",
-            "web": "one uvicorn process (asyncio loop, h11), Starlette, app.live",
+            "auth": "Authorization: Bearer <the tenant's API token> (a viewer's), "
+            "checked by the web process on every connection",
+            "sync": f"`sluice sandbox` ({config.issues} issues, {config.issues // 2} pull "
+            f"requests), a Jira and a GitHub integration per tenant, {config.workers} "
+            "`sluice worker` (every stage, default settings), one run per tenant started "
+            "once the clients were connected; measured once its progress reached them",
+            "publisher": "probe events: one autocommit pg_notify per event, sync-shaped "
+            "progress/log/job payloads marked bench_n, round robin over the tenants, "
+            "from a separate process",
+            "latency": "client receive time of a probe event minus the publisher's wall time "
+            "after its commit returned (same machine)",
+            "web": "`sluice web` (app.web.app.create_app under uvicorn), one process",
             "clients": f"{config.client} ({CLIENT_KINDS[config.client]}), one process",
             "cpus": os.cpu_count(),
         },
@@ -677,15 +746,6 @@ def build_report(config: BenchConfig, m: Measurement) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["serve"]:
-        serving = argparse.ArgumentParser(prog="sse_bench.py serve")
-        serving.add_argument("url")
-        serving.add_argument("--port", type=int, required=True)
-        serving.add_argument("--max-subscribers", type=int, required=True)
-        args = serving.parse_args(argv[1:])
-        configure_logging("console", "WARNING")
-        serve(args.url, args.port, args.max_subscribers)
-        return 0
     if argv[:1] == ["publish"]:
         publishing = argparse.ArgumentParser(prog="sse_bench.py publish")
         publishing.add_argument("url")
@@ -699,7 +759,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = parse_args(argv)
     configure_logging("console", "WARNING")
     started = time.perf_counter()
-    report = build_report(config, run_with_fast_loop(measure(config)))
+    with tempfile.TemporaryDirectory(prefix="sluice-sse-bench-") as tmp:
+        report = build_report(config, run_with_fast_loop(measure(config, Path(tmp))))
     report["elapsed_s"] = round(time.perf_counter() - started, 1)
     progress(f"done in {report['elapsed_s']} s")
     print(json.dumps(report, separators=(", ", ": ")))

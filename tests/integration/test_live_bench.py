@@ -1,5 +1,6 @@
-"""The SSE benchmark in its quick form, as a smoke test: it runs and reports every field.
-No timing is asserted here; the numbers are for people (see README: Benchmarks)."""
+"""The SSE benchmark in its quick form, as a smoke test: `sluice web`, bearer-token clients
+and a real sync run, and it reports every field. No timing is asserted here; the numbers
+are for people (see README: Benchmarks)."""
 
 from __future__ import annotations
 
@@ -32,4 +33,7 @@ def test_sse_benchmark_quick_delivers_every_event_to_every_client() -> None:
     latency = report["event_latency_ms"]
     assert 0 < latency["p50"] <= latency["p99"]
     assert report["web_rss_mb"] > 0
-    assert "query parameter" in report["settings"]["auth"]
+    assert report["settings"]["auth"].startswith("Authorization: Bearer")
+    sync = report["sync"]
+    assert sync["events_in_window"] > 0 and sync["missed"] == 0
+    assert len(sync["runs_at_window_end"]) == 3
