@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -12,6 +12,7 @@ from app.web.problems import Problem
 from app.web.routing import field_errors
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass
@@ -56,3 +57,11 @@ def problem_fields(problem: Problem, fallback: str) -> dict[str, str]:
     listed = problem.extensions.get("errors") or []
     found = {str(e["field"]): str(e["message"]) for e in listed if isinstance(e, dict)}
     return found or {fallback: problem.detail}
+
+
+def path_choice(path_params: Mapping[str, Any], name: str, choices: dict[str, T]) -> T:
+    """What the path's `name` (an action) picks from `choices`, or a 404 naming the known ones."""
+    value = str(path_params[name])
+    if value not in choices:
+        raise Problem(404, f"there is no {name} {value!r}: use {' or '.join(choices)}")
+    return choices[value]

@@ -21,7 +21,7 @@ from app.integrations.store import (
     check_new_integration,
     update_integration,
 )
-from app.pages.fields import FormState, shown, submitted, validated
+from app.pages.fields import FormState, path_choice, shown, submitted, validated
 from app.pages.guard import PageCall, page
 from app.pages.render import is_htmx
 from app.sqlstore import query
@@ -31,7 +31,7 @@ from app.web.api_integrations import (
     run_connection_test,
     store_integration,
 )
-from app.web.problems import Problem, not_found
+from app.web.problems import not_found
 
 CREATE_FIELDS = ("provider", "name", "base_url", "username", "token", "base_search")
 EDIT_FIELDS = ("name", "base_url", "username", "token", "base_search")
@@ -208,10 +208,7 @@ async def integration_edit(call: PageCall) -> Response:
 async def integration_active(call: PageCall) -> Response:
     """POST /integrations/{integration_id}/activate|deactivate."""
     integration_id = call.path_id("integration_id")
-    action = call.request.path_params["action"]
-    if action not in ACTIVE:
-        raise Problem(404, f"there is no action {action!r}: use activate or deactivate")
-    active, done = ACTIVE[action]
+    active, done = path_choice(call.request.path_params, "action", ACTIVE)
     async with call.tenant() as conn:
         card = await _card(conn, integration_id)
         await update_integration(

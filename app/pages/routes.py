@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from app.pages import integrations, live, login, logs, pipeline, queue, raw, runs, settings
+from app.pages import admin, integrations, live, login, logs, pipeline, queue, raw, runs, settings
 
 ROUTES: list[BaseRoute] = [
     *login.ROUTES,
@@ -16,4 +16,5 @@ ROUTES: list[BaseRoute] = [
     *logs.ROUTES,
     *queue.ROUTES,
     *settings.ROUTES,
+    *admin.ROUTES,
 ]

@@ -65,15 +65,18 @@ async def _token(call: Call, token_id: int) -> TokenOut:
     return TokenOut.model_validate(row)
 
 
+async def token_list(conn: Connection, q: TokenListQuery) -> Page[TokenOut]:
+    """One page of the tenant's API tokens."""
+    cur = await conn.execute(
+        query("api_token_page"), {**q.page_params(), "include_revoked": q.include_revoked}
+    )
+    return page_of(await cur.fetchall(), q, TokenOut)
+
+
 async def list_tokens(call: Call) -> Page[TokenOut]:
     """GET /tokens."""
-    q = call.query_as(TokenListQuery)
     async with call.tenant() as conn:
-        cur = await conn.execute(
-            query("api_token_page"), {**q.page_params(), "include_revoked": q.include_revoked}
-        )
-        rows = await cur.fetchall()
-    return page_of(rows, q, TokenOut)
+        return await token_list(conn, call.query_as(TokenListQuery))
 
 
 async def issue_token(

@@ -92,15 +92,18 @@ async def _user(call: Call, user_id: int) -> UserOut:
     return UserOut.model_validate(row)
 
 
+async def user_list(conn: Connection, q: UserListQuery) -> Page[UserOut]:
+    """One page of the tenant's users."""
+    cur = await conn.execute(
+        query("user_page"), {**q.page_params(), "include_inactive": q.include_inactive}
+    )
+    return page_of(await cur.fetchall(), q, UserOut)
+
+
 async def list_users(call: Call) -> Page[UserOut]:
     """GET /users."""
-    q = call.query_as(UserListQuery)
     async with call.tenant() as conn:
-        cur = await conn.execute(
-            query("user_page"), {**q.page_params(), "include_inactive": q.include_inactive}
-        )
-        rows = await cur.fetchall()
-    return page_of(rows, q, UserOut)
+        return await user_list(conn, call.query_as(UserListQuery))
 
 
 async def register_user(conn: Connection, tenant_id: int, body: UserCreate) -> int:
