@@ -4,13 +4,26 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute
 
-from app.pages import admin, integrations, live, login, logs, pipeline, queue, raw, runs, settings
+from app.pages import (
+    admin,
+    integrations,
+    live,
+    login,
+    logs,
+    pipeline,
+    queue,
+    raw,
+    runs,
+    search,
+    settings,
+)
 
 ROUTES: list[BaseRoute] = [
     *login.ROUTES,
     *pipeline.ROUTES,
     *live.ROUTES,
     *raw.ROUTES,
+    *search.ROUTES,
     *integrations.ROUTES,
     *runs.ROUTES,
     *logs.ROUTES,

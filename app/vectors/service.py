@@ -124,3 +124,15 @@ async def search(
     embedder = embedder or embedder_from_env()
     store = shared_vector_store(settings, embedder)
     return await search_text(store, embedder, tenant_id, text, limit, entity)
+
+
+async def count_points(
+    tenant_id: int,
+    entity: str | None = None,
+    *,
+    settings: Settings,
+    embedder: Embedder | None = None,
+) -> int:
+    """How many of one tenant's records are searchable (0: nothing vectorized yet)."""
+    embedder = embedder or embedder_from_env()
+    return await shared_vector_store(settings, embedder).count(tenant_id, entity)
