@@ -25,6 +25,7 @@ from app.reprocess import TransformRun
 from app.sqlstore import query
 from app.web.api_raw import RawListQuery, RawSelection, transform_selection
 from app.web.problems import Problem
+from app.web.routing import MAX_ID
 from app.web.rows import row_or_404
 
 STATUSES = ("pending", "transformed", "loaded", "failed")
@@ -146,9 +147,7 @@ async def raw_list(call: PageCall) -> Response:
     """GET /raw: the tenant's stored records, newest first, filtered and paged by key."""
     context = await _list_context(call, _filter_values(call))
     status = 422 if context["errors"] else 200
-    if is_htmx(call.request) and call.request.headers.get("hx-target") != "body":
-        return call.fragment("_raw_rows.html", status=status, **context)
-    return call.page("raw.html", status=status, **context)
+    return call.page_or_fragment("raw.html", "_raw_rows.html", status, **context)
 
 
 @page()
@@ -203,24 +202,28 @@ async def _reprocess_answer(
     if queued is not None:
         sep = "&" if "?" in fallback else "?"
         return call.after_action(f"{fallback}{sep}queued_run={queued.run_id}")
-    given = {k: call.form[k] for k in ("entity_type", "integration_id") if call.form.get(k)}
-    context = await _list_context(call, given)
+    context = await _list_context(call, _form_filters(call))
     return call.page("raw.html", status=status, **{**context, "message": message})
+
+
+def _form_filters(call: PageCall) -> dict[str, str]:
+    """The list filters a reprocess form carries (the status is the button's business)."""
+    return {k: call.form[k] for k in ("entity_type", "integration_id") if call.form.get(k)}
 
 
 def _selection(call: PageCall) -> RawSelection:
     """The rows the list's form names: ticked ids, or every failed row of its filters."""
-    form = call.form
-    if form.get("scope") == "failed":
-        filters = {k: form[k] for k in ("entity_type", "integration_id") if form.get(k)}
+    if call.form.get("scope") == "failed":
         try:
-            return RawSelection.model_validate({**filters, "processing_status": "failed"})
+            return RawSelection.model_validate(
+                {**_form_filters(call), "processing_status": "failed"}
+            )
         except ValidationError:
             raise Problem(422, "The filters are not valid: choose them again.") from None
     given = [v.strip() for v in call.form_lists.get("ids", []) if v.strip()]
     if not given:
         raise Problem(422, "Select at least one raw record to reprocess.")
-    bad = [v for v in given if not v.isdigit() or not 1 <= int(v) <= 2**63 - 1]
+    bad = [v for v in given if not v.isdigit() or not 1 <= int(v) <= MAX_ID]
     if bad:
         shown = ", ".join(repr(v[:20]) for v in bad[:5])
         raise Problem(422, f"Raw record ids are whole numbers; these are not: {shown}.")
@@ -233,7 +236,7 @@ def _selection(call: PageCall) -> RawSelection:
 @page(Role.OPERATOR)
 async def reprocess_selection(call: PageCall) -> Response:
     """POST /raw/reprocess: transform the ticked rows, or all failed rows of the filters."""
-    filters = {k: call.form[k] for k in ("entity_type", "integration_id") if call.form.get(k)}
+    filters = _form_filters(call)
     try:
         selection = _selection(call)
         async with call.tenant() as conn:

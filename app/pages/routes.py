@@ -6,6 +6,7 @@ from starlette.routing import BaseRoute
 
 from app.pages import (
     admin,
+    flow,
     integrations,
     live,
     login,
@@ -24,6 +25,7 @@ ROUTES: list[BaseRoute] = [
     *live.ROUTES,
     *raw.ROUTES,
     *search.ROUTES,
+    *flow.ROUTES,
     *integrations.ROUTES,
     *runs.ROUTES,
     *logs.ROUTES,

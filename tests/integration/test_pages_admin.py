@@ -10,11 +10,11 @@ from tests.integration.test_web_harness import (
     ClientFactory,
     World,
     owner_rows,
-    session_client,
     web,
     web_db_url,
     world,
 )
+from tests.page_clients import signed_in
 
 __all__ = ["web", "web_db_url", "world"]
 
@@ -39,7 +39,7 @@ def token_revoked(world: World, token_id: int) -> bool:
 
 async def test_only_admins_see_the_admin_pages(world: World, web: ClientFactory) -> None:
     for role in ("viewer", "operator"):
-        client = await session_client(web, world.account("WEX", role).email)
+        client = await signed_in(web, world.account("WEX", role).email)
         home = await client.get("/integrations")
         assert 'href="/admin/users"' not in home.text
         for path in ("/admin/users", "/admin/tokens"):
@@ -50,7 +50,7 @@ async def test_only_admins_see_the_admin_pages(world: World, web: ClientFactory)
             "/admin/tokens", data={"name": "sneaky", "role": "viewer"}, headers=HTMX
         )
         assert refused.status_code == 403
-    admin = await session_client(web, world.account("WEX", "admin").email)
+    admin = await signed_in(web, world.account("WEX", "admin").email)
     users = await admin.get("/admin/users")
     assert users.status_code == 200 and users.text.count("<h1>") == 1
     rows = dict(re.findall(r'<tr id="user-(\d+)"(.*?)</tr>', users.text, re.S))
@@ -71,7 +71,7 @@ async def test_only_admins_see_the_admin_pages(world: World, web: ClientFactory)
 
 
 async def test_admin_creates_a_user_who_can_sign_in(world: World, web: ClientFactory) -> None:
-    admin = await session_client(web, world.account("WEX", "admin").email)
+    admin = await signed_in(web, world.account("WEX", "admin").email)
     bad = await admin.post(
         "/admin/users",
         data={"email": "not-an-email", "display_name": "X", "role": "boss", "password": "short"},
@@ -105,8 +105,8 @@ async def test_admin_creates_a_user_who_can_sign_in(world: World, web: ClientFac
         r'<tr id="user-\d+" data-active="true">\s*<td class="wrap">analyst@wex.com', created.text
     )
     assert user_row(world, "analyst@wex.com") == ("operator", True, "Analyst")
-    signed_in = await session_client(web, "analyst@wex.com", NEW_PASSWORD)
-    assert (await signed_in.get("/api/v1/auth/me")).json()["role"] == "operator"
+    analyst = await signed_in(web, "analyst@wex.com", NEW_PASSWORD)
+    assert (await analyst.get("/api/v1/auth/me")).json()["role"] == "operator"
 
     twice = await admin.post(
         "/admin/users",
@@ -122,7 +122,7 @@ async def test_admin_creates_a_user_who_can_sign_in(world: World, web: ClientFac
 
 async def test_admin_changes_roles_and_deactivates_users(world: World, web: ClientFactory) -> None:
     apple = world.account("Apple", "viewer")
-    admin = await session_client(web, world.account("Apple", "admin").email)
+    admin = await signed_in(web, world.account("Apple", "admin").email)
     promoted = await admin.post(
         f"/admin/users/{apple.user_id}/role", data={"role": "operator"}, headers=HTMX
     )
@@ -148,7 +148,7 @@ async def test_admin_changes_roles_and_deactivates_users(world: World, web: Clie
     on = await admin.post(f"/admin/users/{apple.user_id}/reactivate", follow_redirects=False)
     assert on.status_code == 303 and on.headers["location"] == "/admin/users"
     assert user_row(world, apple.email)[:2] == ("operator", True)
-    await session_client(web, apple.email, PASSWORD)  # can sign in again
+    await signed_in(web, apple.email, PASSWORD)  # can sign in again
     await admin.post(f"/admin/users/{apple.user_id}/role", data={"role": "viewer"})
     assert user_row(world, apple.email)[0] == "viewer"
 
@@ -156,7 +156,7 @@ async def test_admin_changes_roles_and_deactivates_users(world: World, web: Clie
 async def test_a_new_token_is_shown_once_works_and_stops_when_revoked(
     world: World, web: ClientFactory
 ) -> None:
-    admin = await session_client(web, world.account("WEX", "admin").email)
+    admin = await signed_in(web, world.account("WEX", "admin").email)
     bad = await admin.post(
         "/admin/tokens",
         data={"name": "", "role": "god", "expires_in_days": "0"},
@@ -209,7 +209,7 @@ async def test_other_tenants_ids_are_404_and_writes_need_csrf(
 ) -> None:
     wex_viewer = world.account("WEX", "viewer")
     wex_token = world.ids["WEX"]["token_id"]
-    apple_admin = await session_client(web, world.account("Apple", "admin").email)
+    apple_admin = await signed_in(web, world.account("Apple", "admin").email)
     for path, data in (
         (f"/admin/users/{wex_viewer.user_id}/role", {"role": "admin"}),
         (f"/admin/users/{wex_viewer.user_id}/deactivate", {}),

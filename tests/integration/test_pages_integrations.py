@@ -14,11 +14,11 @@ from tests.integration.test_web_harness import (
     ClientFactory,
     World,
     owner_rows,
-    session_client,
     web,
     web_db_url,
     world,
 )
+from tests.page_clients import signed_in
 
 __all__ = ["web", "web_db_url", "world"]
 
@@ -26,17 +26,10 @@ HTMX = {"HX-Request": "true"}
 NEW_TOKEN = "page-made-token-4711"
 
 
-async def _no_secret(response: httpx.Response) -> None:
-    await response.aread()
-    for secret in (INTEGRATION_TOKEN, NEW_TOKEN, DEFAULT_TOKEN):
-        assert secret not in response.text, f"{response.request.url} shows a token"
-
-
 async def browser(web: ClientFactory, world: World, tenant: str, role: str) -> httpx.AsyncClient:
     """A signed-in browser whose every answer is checked for integration tokens."""
-    client = await session_client(web, world.account(tenant, role).email)
-    client.event_hooks["response"].append(_no_secret)
-    return client
+    email = world.account(tenant, role).email
+    return await signed_in(web, email, secrets=(NEW_TOKEN, DEFAULT_TOKEN))
 
 
 def stored(world: World, integration_id: int) -> tuple[object, ...]:

@@ -8,11 +8,11 @@ from tests.integration.test_web_harness import (
     ClientFactory,
     World,
     owner_rows,
-    session_client,
     web,
     web_db_url,
     world,
 )
+from tests.page_clients import signed_in
 
 __all__ = ["web", "web_db_url", "world"]
 
@@ -46,7 +46,7 @@ async def test_viewers_and_operators_read_admins_get_the_form(
     world: World, web: ClientFactory
 ) -> None:
     for role in ("viewer", "operator"):
-        reader = await session_client(web, world.account("WEX", role).email)
+        reader = await signed_in(web, world.account("WEX", role).email)
         page = await reader.get("/settings")
         assert page.status_code == 200
         assert page.text.count("<h1>") == 1
@@ -64,7 +64,7 @@ async def test_viewers_and_operators_read_admins_get_the_form(
         assert "an admin can change them" in page.text
         refused = await reader.post("/settings", data={"max_retries": "3"})
         assert refused.status_code == 403
-    admin = await session_client(web, world.account("WEX", "admin").email)
+    admin = await signed_in(web, world.account("WEX", "admin").email)
     page = await admin.get("/settings")
     assert '<form id="settings-form"' in page.text
     assert re.search(
@@ -82,7 +82,7 @@ async def test_viewers_and_operators_read_admins_get_the_form(
 async def test_bad_values_are_all_reported_and_nothing_is_saved(
     world: World, web: ClientFactory
 ) -> None:
-    admin = await session_client(web, world.account("Apple", "admin").email)
+    admin = await signed_in(web, world.account("Apple", "admin").email)
     values = form_of((await admin.get("/settings")).text)
     bad = {
         **values,
@@ -117,7 +117,7 @@ async def test_bad_values_are_all_reported_and_nothing_is_saved(
 async def test_a_save_changes_the_database_and_confirms_in_the_page(
     world: World, web: ClientFactory
 ) -> None:
-    admin = await session_client(web, world.account("WEX", "admin").email)
+    admin = await signed_in(web, world.account("WEX", "admin").email)
     values = form_of((await admin.get("/settings")).text)
     apple_interval = setting(world, "Apple", "orchestrator_interval_minutes")
     saved = await admin.post(
@@ -140,12 +140,12 @@ async def test_a_save_changes_the_database_and_confirms_in_the_page(
     )
     assert plain.status_code == 303 and plain.headers["location"] == "/settings"
     assert setting(world, "WEX", "global_pause") is False
-    viewer = await session_client(web, world.account("WEX", "viewer").email)
+    viewer = await signed_in(web, world.account("WEX", "viewer").email)
     assert ">30 minutes<" in (await viewer.get("/settings")).text
 
 
 async def test_a_save_needs_the_csrf_token(world: World, web: ClientFactory) -> None:
-    admin = await session_client(web, world.account("Apple", "admin").email)
+    admin = await signed_in(web, world.account("Apple", "admin").email)
     del admin.headers["X-CSRF-Token"]
     forged = await admin.post("/settings", data={"max_retries": "2"})
     assert forged.status_code == 403 and "CSRF" in forged.text
