@@ -8,7 +8,12 @@
 procrastinate defers each periodic task once per cron slot, deduplicated in the database,
 so any number of schedulers run each slot once (the first defer happens at start for the
 current slot); a task's `lock` keeps two runs of the same task from overlapping, and the
-tick's chain row locks would keep them from starting a job twice anyway. The scheduler also
+tick's chain row locks would keep them from starting a job twice anyway. A task left
+`doing` by a scheduler that died (its procrastinate heartbeat older than
+`task_stall_timeout`) is marked failed by the live schedulers, so its lock cannot hold
+back the next slots; the task simply runs again at its next slot. When the database goes
+away (a restart, a failover), procrastinate's worker stops: the scheduler starts it again
+with backoff instead of exiting. The scheduler also
 listens on `sluice_settings`: a change to a tenant's orchestrator settings (interval,
 enabled, global pause) runs a tick at once instead of at the next minute. Its procrastinate
 jobs live in the `sluice_scheduler` queue and are deleted when they succeed.
@@ -20,12 +25,14 @@ import asyncio
 import contextlib
 import os
 import socket
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
 from procrastinate import App, PsycopgConnector
+from procrastinate.jobs import Status
 from psycopg_pool import AsyncConnectionPool
 
 from app.db import Connection, open_pool
@@ -59,6 +66,9 @@ class SchedulerConfig:
     concurrency: int = 3
     shutdown_grace: float = 30.0
     follow_settings: bool = True
+    task_heartbeat_interval: float = 2.0  # procrastinate worker heartbeat
+    task_stall_timeout: float = 10.0  # a task whose worker is silent this long is released
+    restart_backoff_max: float = 30.0  # most seconds between restarts of the periodic tasks
 
 
 class Scheduler:
@@ -164,42 +174,93 @@ class Scheduler:
         self.stopping.set()
 
     async def run(self) -> None:
-        """Serve until `stop()`."""
+        """Serve until `stop()`; a lost database restarts the periodic tasks, with backoff."""
         self.pool = await open_pool(self.url, min_size=1, max_size=4, name=self.name)
-        app = self.build_app()
         side: list[asyncio.Task[None]] = []
+        if self.config.follow_settings:
+            watcher = SettingsWatcher(self.url, self._on_settings)
+            side += [
+                asyncio.create_task(watcher.run(), name="settings"),
+                asyncio.create_task(self._tick_on_demand(), name="tick-on-demand"),
+            ]
+        log.info("scheduler started", scheduler=self.name, tick_cron=self.config.tick_cron)
+        delay = 1.0
         try:
-            async with app.open_async():
-                worker = asyncio.create_task(
-                    app.run_worker_async(
-                        queues=[QUEUE],
-                        name=self.name,
-                        concurrency=self.config.concurrency,
-                        install_signal_handlers=False,
-                        delete_jobs="successful",
-                        shutdown_graceful_timeout=self.config.shutdown_grace,
-                    ),
-                    name="procrastinate",
-                )
-                if self.config.follow_settings:
-                    watcher = SettingsWatcher(self.url, self._on_settings)
-                    side += [
-                        asyncio.create_task(watcher.run(), name="settings"),
-                        asyncio.create_task(self._tick_on_demand(), name="tick-on-demand"),
-                    ]
-                log.info("scheduler started", scheduler=self.name, tick_cron=self.config.tick_cron)
-                stop = asyncio.create_task(self.stopping.wait())
-                await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
-                stop.cancel()
-                worker.cancel()  # procrastinate stops fetching and lets running tasks finish
-                with contextlib.suppress(asyncio.CancelledError):
-                    await worker
+            while not self.stopping.is_set():
+                started = time.monotonic()
+                try:
+                    await self._serve_periodic_tasks()
+                except Exception as exc:  # the database went away; procrastinate gave up
+                    log.warning(
+                        "periodic tasks stopped; restarting them", error=repr(exc), retry_in_s=delay
+                    )
+                else:
+                    if not self.stopping.is_set():
+                        log.warning("periodic tasks stopped; restarting them", retry_in_s=delay)
+                if time.monotonic() - started > 60:
+                    delay = 1.0  # it served a while: this is a new outage
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stopping.wait(), delay)
+                delay = min(delay * 2, self.config.restart_backoff_max)
         finally:
             for task in side:
                 task.cancel()
             await asyncio.gather(*side, return_exceptions=True)
             await self.pool.close()
             log.info("scheduler stopped", scheduler=self.name, ticks=self.ticks)
+
+    async def _serve_periodic_tasks(self) -> None:
+        """procrastinate's worker for the periodic tasks, until `stop()` or until it stops
+        by itself (it does when its database connection is lost)."""
+        app = self.build_app()
+        async with app.open_async():
+            worker = asyncio.create_task(
+                app.run_worker_async(
+                    queues=[QUEUE],
+                    name=self.name,
+                    concurrency=self.config.concurrency,
+                    install_signal_handlers=False,
+                    delete_jobs="successful",
+                    shutdown_graceful_timeout=self.config.shutdown_grace,
+                    update_heartbeat_interval=self.config.task_heartbeat_interval,
+                    stalled_worker_timeout=self.config.task_stall_timeout,
+                ),
+                name="procrastinate",
+            )
+            release = asyncio.create_task(self._release_stalled_tasks(app), name="release")
+            stop = asyncio.create_task(self.stopping.wait())
+            try:
+                await asyncio.wait({worker, stop}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                stop.cancel()
+                release.cancel()
+                worker.cancel()  # procrastinate stops fetching and lets running tasks finish
+                with contextlib.suppress(asyncio.CancelledError):
+                    await release
+                with contextlib.suppress(asyncio.CancelledError):
+                    await worker
+
+    async def _release_stalled_tasks(self, app: App) -> None:
+        """Mark failed the tasks left `doing` by schedulers that died, so that their locks
+        release the next slots."""
+        while True:
+            await asyncio.sleep(self.config.task_heartbeat_interval)
+            try:
+                stalled = await app.job_manager.get_stalled_jobs(
+                    queue=QUEUE, seconds_since_heartbeat=self.config.task_stall_timeout
+                )
+                for job in stalled:
+                    assert job.id is not None
+                    await app.job_manager.finish_job_by_id_async(
+                        job.id, status=Status.FAILED, delete_job=False
+                    )
+                    log.warning(
+                        "released a periodic task of a scheduler that died",
+                        task=job.task_name,
+                        job_id=job.id,
+                    )
+            except Exception as exc:  # another scheduler released it first, or no database
+                log.info("stalled periodic tasks not released this time", error=repr(exc))
 
     def _on_settings(self, change: SettingsChange) -> None:
         if SCHEDULE_KEYS.intersection(change.keys):

@@ -67,6 +67,7 @@ class SandboxDataset:
         self.revision = 0
         self._table: HeaderTable | None = None
         self._issue_touches: dict[int, list[int]] = {}
+        self._drifted: dict[int, dict[str, Any]] = {}
         self._pull_touches: dict[int, int] = {}
         self._issues: OrderedDict[int, SandboxIssue] = OrderedDict()
         self._pulls: OrderedDict[int, PullRequest] = OrderedDict()
@@ -115,6 +116,8 @@ class SandboxDataset:
         issue = generate_issue(self.window, table, index, links)
         for revision, moment in enumerate(self._issue_touches.get(index, ()), start=1):
             issue = touched_issue(issue, moment, revision)
+        if index in self._drifted:
+            issue = replace(issue, fields={**issue.fields, **self._drifted[index]})
         self._issues[index] = issue
         if len(self._issues) > _CACHE_SIZE:
             self._issues.popitem(last=False)
@@ -182,6 +185,15 @@ class SandboxDataset:
             keys.append(self.key_of(index))
         self.revision += 1
         return keys
+
+    def drift(self, index: int, field: str, value: Any) -> str:
+        """Serve one field of an issue with a value of an unexpected shape (schema drift, e.g.
+        `summary` as an object); return the issue's key."""
+        if not 0 <= index < self.window.count:
+            raise IndexError(index)
+        self._drifted.setdefault(index, {})[field] = value
+        self._issues.pop(index, None)
+        return self.key_of(index)
 
     def keys_updated_since(self, moment: datetime) -> set[str]:
         """Return the keys of issues updated at or after a moment (what incremental JQL finds)."""
