@@ -65,6 +65,16 @@ async def settings_page(call: PageCall) -> Response:
     return call.page("settings.html", **_context(call, settings))
 
 
+def labelled(problems: dict[str, str]) -> dict[str, str]:
+    """The store's messages name a setting by its key; next to its field, by its label."""
+    return {
+        key: SETTINGS[key].label + message.removeprefix(key)
+        if key in SETTINGS and message.startswith(key)
+        else message
+        for key, message in problems.items()
+    }
+
+
 def _answer(call: PageCall, status: int, context: dict[str, Any]) -> Response:
     """The form for htmx; otherwise the page (a refusal) or back to it (a save)."""
     if is_htmx(call.request):
@@ -95,7 +105,7 @@ async def settings_save(call: PageCall) -> Response:
             await update_settings(conn, call.user.tenant_id, changes, call.user.actor)
         except SettingsError as exc:
             values = {s["key"]: changes.get(s["key"], shown_value(s["value"])) for s in current}
-            form = FormState(values, exc.problems or {FORM_ERROR: str(exc)})
+            form = FormState(values, labelled(exc.problems) or {FORM_ERROR: str(exc)})
             return _answer(call, 422, _context(call, current, form))
         settings = await list_settings(conn, call.user.tenant_id)
     return _answer(call, 200, _context(call, settings, notice=saved_notice(before, settings)))

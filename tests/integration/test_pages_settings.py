@@ -96,9 +96,9 @@ async def test_bad_values_are_all_reported_and_nothing_is_saved(
     assert response.text.lstrip().startswith('<form id="settings-form"')
     assert "Nothing was saved" in response.text
     for field, message in (
-        ("max-retries", "max_retries must be an integer from 0 to 20, got &#39;21&#39;"),
-        ("retention-days", "retention_days must be an integer from 1 to 3650, got &#39;lots&#39;"),
-        ("global-pause", "global_pause must be true or false, got &#39;maybe&#39;"),
+        ("max-retries", "Maximum retries must be an integer from 0 to 20, got &#39;21&#39;"),
+        ("retention-days", "Retention must be an integer from 1 to 3650, got &#39;lots&#39;"),
+        ("global-pause", "Pause the queue must be true or false, got &#39;maybe&#39;"),
     ):
         assert (
             f'<span class="field-error" id="setting-{field}-error">{message}</span>'
