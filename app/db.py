@@ -93,13 +93,18 @@ async def _configure_app_connection(conn: Connection) -> None:
 def create_pool(
     url: str, *, min_size: int = 1, max_size: int = 10, name: str = "sluice"
 ) -> AsyncConnectionPool[Connection]:
-    """A connection pool whose connections act as `sluice_app`; open it with `await pool.open()`."""
+    """A connection pool whose connections act as `sluice_app`; open it with `await pool.open()`.
+
+    Each connection is checked (one empty round trip) before it is handed out: after a
+    database restart the pool's idle connections are all dead, and without the check every
+    caller would draw one in turn (a queue job would spend its retries on them)."""
     return AsyncConnectionPool(
         url,
         min_size=min_size,
         max_size=max_size,
         name=name,
         open=False,
+        check=AsyncConnectionPool.check_connection,
         configure=_configure_app_connection,
         kwargs={"row_factory": dict_row, "connect_timeout": 10},
         connection_class=psycopg.AsyncConnection[DictRow],

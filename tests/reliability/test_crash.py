@@ -25,6 +25,7 @@ from app.embedded_pg import ensure_embedded_server, stop_embedded_server
 from app.integrations.store import add_integration
 from app.sandbox import SandboxDataset
 from app.services import Services, open_services
+from app.settings_store import update_settings
 from migrations import runner
 from tests.conftest import database_url_for
 from tests.pipeline import sandbox_settings, scalar, tenant_id, wait_until
@@ -122,11 +123,13 @@ async def test_postgres_restarts_mid_run_are_survived_by_every_process(
     own_server: tuple[Path, str], services: Services, tmp_path: Path
 ) -> None:
     home, url = own_server
+    await set_tenant_settings(url, {"orchestrator_enabled": False})  # this test starts the run
     fleet = Fleet(url, tmp_path / "home")
     for n in range(WORKERS):
         fleet.start(f"worker-{n}", "worker")
     fleet.start("scheduler", "scheduler")
-    fleet.start("web", "web", "--port", str(free_port()))
+    port = free_port()
+    fleet.start("web", "web", "--port", str(port))
     thresholds = [CRASH_ISSUES // 4, CRASH_ISSUES // 2]
 
     async def restart_when_loading() -> None:
@@ -145,11 +148,35 @@ async def test_postgres_restarts_mid_run_are_survived_by_every_process(
             every=0.5,
             timeout=180 + CRASH_ISSUES / 10,
         )
+        # The web process and the scheduler's periodic tasks are back too.
+        await wait_for_web(f"http://127.0.0.1:{port}")
+        await wait_until(
+            lambda: (
+                scalar(
+                    url,
+                    "SELECT count(*) FROM procrastinate_workers "
+                    "WHERE last_heartbeat > now() - interval '10 seconds'",
+                )
+                == 1
+            ),
+            60,
+            "the scheduler's periodic tasks to serve again",
+        )
     finally:
         codes = fleet.stop()
     assert thresholds == [], "the sync ended before both restarts"
     assert set(codes.values()) == {0}, fleet.logs()
     assert_exact(outcome, fleet)
+
+
+async def set_tenant_settings(url: str, changes: dict[str, object], tenant: str = "WEX") -> None:
+    tid = await tenant_id(url, tenant)
+    pool = await open_pool(url, max_size=1)
+    try:
+        async with tenant_transaction(pool, tid) as conn:
+            await update_settings(conn, tid, changes, "crash suite")
+    finally:
+        await pool.close()
 
 
 def chain_done(url: str) -> bool:
