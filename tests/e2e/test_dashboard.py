@@ -289,52 +289,63 @@ async def test_another_tenant_sees_none_of_wex(
             product, "SELECT id FROM etl_runs WHERE tenant_id = %s", (product.tenant_ids["WEX"],)
         )
     ]
-    [(wex_raw,)] = owner_rows(
-        product,
-        "SELECT max(id) FROM raw_extraction_data WHERE tenant_id = %s",
-        (product.tenant_ids["WEX"],),
-    )
+    wex_raw_ids = {
+        str(r)
+        for (r,) in owner_rows(
+            product,
+            "SELECT id FROM raw_extraction_data WHERE tenant_id = %s",
+            (product.tenant_ids["WEX"],),
+        )
+    }
+    wex_raw = max(wex_raw_ids, key=int)
     page = await log_in(browser, product, product.apple)
     await expect(page.get_by_role("heading", level=1)).to_have_text("Pipeline")
     for job_id in product.chain["Apple"].values():
         await expect(page.locator(f"#job-card-{job_id}")).to_be_visible()
     for job_id in wex_jobs:
         await expect(page.locator(f"#job-card-{job_id}")).to_have_count(0)
+    # Apple syncs the same sandbox: its own runs, lines and records, beside WEX's.
+    card = page.locator(f"#job-card-{product.chain['Apple']['jira']}")
+    await card.get_by_role("button", name="Force start").click()
+    await expect(card.get_by_test_id("run-status")).to_have_text("run finished", timeout=60_000)
     text = await page.locator("main").inner_text()
-    assert "WEX" not in text and "wex" not in text.lower()
+    assert "wex" not in text.lower()
     for run_id in wex_runs:
-        assert f"Run {run_id}" not in text
+        assert not re.search(rf"\bRun {run_id}\b", text), (run_id, text)
     await screenshot(page, "tenant-apple-pipeline")
 
     await page.goto("/logs")
+    await expect(page.locator("#log-lines tr").first).to_be_visible()
     run_links = await page.locator("#log-lines a").all_inner_texts()
-    assert not set(run_links) & {str(r) for r in wex_runs}, run_links
+    assert run_links and not set(run_links) & {str(r) for r in wex_runs}, run_links
     assert "wex" not in (await page.locator("main").inner_text()).lower()
     await page.goto(f"/logs?run={wex_runs[0]}")
     await expect(page.locator("#log-lines tr")).to_have_count(0)
 
     await page.goto("/raw")
+    await expect(page.locator("#raw-results tbody tr").first).to_be_visible()
     raw_ids = await page.locator("#raw-results tbody tr").evaluate_all(
         "rows => rows.map(r => r.dataset.rawId)"
     )
-    assert str(wex_raw) not in raw_ids
+    assert raw_ids and not set(raw_ids) & wex_raw_ids, raw_ids
     await screenshot(page, "tenant-apple-raw")
 
-    for path in (
+    wex_addresses = (
         f"/pipeline/jobs/{min(wex_jobs)}/card",
         f"/raw/{wex_raw}",
         f"/runs/{wex_runs[0]}",
         f"/api/v1/runs/{wex_runs[0]}",
         f"/api/v1/jobs/{min(wex_jobs)}",
         f"/api/v1/raw/{wex_raw}",
-    ):
+    )
+    for path in wex_addresses:
         response = await page.goto(path)
         assert response is not None and response.status == 404, (path, response and response.status)
     await screenshot(page, "tenant-apple-404")
     await page.context.close()
     # The same addresses answer WEX's operator: the 404s above are the tenant boundary.
     wex = await log_in(browser, product, product.operator)
-    for path in (f"/raw/{wex_raw}", f"/api/v1/runs/{wex_runs[0]}", f"/api/v1/raw/{wex_raw}"):
+    for path in wex_addresses:
         response = await wex.goto(path)
         assert response is not None and response.status == 200, path
     await wex.context.close()
@@ -361,9 +372,15 @@ async def test_pages_fit_a_phone_and_label_every_input(
     console = Console(page)
     for path, name in (
         ("/", "pipeline"),
+        (f"/runs/{wex_synced}", "run"),
+        ("/integrations", "integrations"),
         ("/logs", "logs"),
+        ("/queue", "queue"),
         ("/raw", "raw"),
         (f"/raw/{raw_id}", "raw-record"),
+        ("/search?q=login", "search"),
+        ("/metrics/flow", "flow"),
+        ("/settings", "settings"),
     ):
         response = await page.goto(path)
         assert response is not None and response.status == 200, path
