@@ -443,3 +443,36 @@ WHERE tenant_id = %(tenant_id)s AND id = %(id)s
 -- Link writes and resolutions of one tenant take turns: a link inserted while its pull
 -- request's load is in flight is then always seen by that load's resolution, or sees it.
 SELECT pg_advisory_xact_lock(7357, %(tenant_id)s)
+
+-- name: load_projects_new_keys
+-- Staged project keys the tenant does not know yet: pull requests may already name them.
+SELECT DISTINCT s.key FROM stage_projects s
+WHERE NOT EXISTS (SELECT 1 FROM projects p
+                  WHERE p.tenant_id = %(tenant_id)s AND p.key = s.key AND p.active)
+ORDER BY s.key
+
+-- name: project_keys_lock
+-- A load that adds project keys and the transforms that read them (pattern links) take
+-- turns: a transform reads the keys under the shared lock (project_keys_lock_shared), so
+-- once this lock is granted every pull request transformed with the old keys is committed
+-- and visible to raw_pull_requests_to_relink, and every later one reads the new keys.
+SELECT pg_advisory_xact_lock(7358, %(tenant_id)s)
+
+-- name: project_keys_lock_shared
+SELECT pg_advisory_xact_lock_shared(7358, %(tenant_id)s)
+
+-- name: raw_pull_requests_to_relink
+-- The newest stored version of each pull request already transformed whose text may name
+-- one of the new keys: its pattern links were computed without them. (A superset: the
+-- transform applies the precise rule.)
+SELECT id FROM (
+    SELECT DISTINCT ON (integration_id, external_id) id, processing_status, raw_data
+    FROM raw_extraction_data
+    WHERE tenant_id = %(tenant_id)s AND entity_type = 'github_pull_request'
+    ORDER BY integration_id, external_id, id DESC
+) newest
+WHERE processing_status IN ('transformed', 'loaded')
+  AND EXISTS (SELECT 1 FROM unnest(%(keys)s::text[]) AS k(key)
+              WHERE concat_ws(' ', newest.raw_data->>'title', newest.raw_data->>'headRefName',
+                              newest.raw_data->>'body') LIKE '%%' || k.key || '-%%')
+ORDER BY id

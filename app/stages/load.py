@@ -16,9 +16,10 @@ from app.db import Connection
 from app.load.batch import STAGE_COLUMNS
 from app.queue import ops
 from app.queue.context import JobContext
-from app.queue.model import NewJob
+from app.queue.model import ClaimedJob, NewJob
 from app.sqlstore import query
 
+RELINK_CHUNK = 200  # pull request raw rows per transform job when project keys are added
 # Upserts in dependency order, after their staging tables are filled.
 UPSERTS = (
     "load_wits",
@@ -81,8 +82,9 @@ async def copy_rows(conn: Connection, table: str, rows: list[list[Any]]) -> None
 
 async def load_batch(
     conn: Connection, tenant_id: int, integration_id: int, tables: dict[str, list[list[Any]]]
-) -> dict[str, list[int]]:
-    """Upsert one batch; returns the ids of work items and pull requests that changed."""
+) -> dict[str, list[Any]]:
+    """Upsert one batch; returns the ids of work items and pull requests that changed, and
+    the project keys it added (`new_project_keys`)."""
     await conn.execute(query("load_stage_tables"))
     for table, rows in tables.items():
         if table not in STAGE_COLUMNS:
@@ -90,6 +92,12 @@ async def load_batch(
         if rows:
             await copy_rows(conn, table, rows)
     params = {"tenant_id": tenant_id, "integration_id": integration_id}
+    new_keys: list[str] = []
+    if tables.get("projects"):
+        cur = await conn.execute(query("load_projects_new_keys"), params)
+        new_keys = [row["key"] for row in await cur.fetchall()]
+        if new_keys:
+            await conn.execute(query("project_keys_lock"), params)
     locked = False
     for name in UPSERTS:
         if any(tables.get(t) for t in READS[name]):
@@ -100,7 +108,37 @@ async def load_batch(
     cur = await conn.execute(query("load_loaded_ids"))
     row = await cur.fetchone()
     assert row is not None
-    return {"work_item_ids": list(row["work_item_ids"]), "pr_ids": list(row["pr_ids"])}
+    return {
+        "work_item_ids": list(row["work_item_ids"]),
+        "pr_ids": list(row["pr_ids"]),
+        "new_project_keys": new_keys,
+    }
+
+
+async def relink_pull_requests(
+    conn: Connection, job: ClaimedJob, integration_id: int, keys: list[str]
+) -> int:
+    """Transform again the pull requests whose pattern links missed new project keys (they
+    were transformed before the projects loaded); returns how many raw rows."""
+    cur = await conn.execute(
+        query("raw_pull_requests_to_relink"), {"tenant_id": job.tenant_id, "keys": keys}
+    )
+    ids = [row["id"] for row in await cur.fetchall()]
+    await ops.enqueue(
+        conn,
+        [
+            NewJob(
+                tenant_id=job.tenant_id,
+                job_type="transform",
+                entity_type="github_pull_request",
+                run_id=job.run_id,
+                priority=job.priority,
+                payload={"raw_ids": ids[i : i + RELINK_CHUNK], "relink_keys": keys},
+            )
+            for i in range(0, len(ids), RELINK_CHUNK)
+        ],
+    )
+    return len(ids)
 
 
 async def load(ctx: JobContext) -> None:
@@ -111,6 +149,10 @@ async def load(ctx: JobContext) -> None:
     integration_id = job.integration_id or int(job.payload.get("integration_id", 0))
     async with ctx.transaction() as conn:
         changed = await load_batch(conn, job.tenant_id, integration_id, tables)
+        if changed["new_project_keys"]:
+            ctx.progress["relinked_prs"] = await relink_pull_requests(
+                conn, job, integration_id, changed["new_project_keys"]
+            )
         await conn.execute(query("raw_mark_loaded"), {"ids": raw_ids})
         await conn.execute(
             query("load_payload_release"), {"tenant_id": job.tenant_id, "id": job.id}
@@ -126,7 +168,10 @@ async def load(ctx: JobContext) -> None:
                         run_id=job.run_id,
                         integration_id=integration_id,
                         priority=job.priority,
-                        payload=changed,
+                        payload={
+                            "work_item_ids": changed["work_item_ids"],
+                            "pr_ids": changed["pr_ids"],
+                        },
                     )
                 ],
             )

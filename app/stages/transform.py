@@ -149,6 +149,10 @@ async def transform(ctx: JobContext) -> None:
             by_integration[row["integration_id"]].append(row)
         loads: list[NewJob] = []
         failures: list[dict[str, Any]] = []
+        if any(row["entity_type"] == entities.GITHUB_PULL_REQUEST for row in rows):
+            # Pattern links depend on the project keys: read them in turn with a load that
+            # adds keys (it then transforms again what was read before it).
+            await conn.execute(query("project_keys_lock_shared"), {"tenant_id": job.tenant_id})
         for integration_id, group in sorted(by_integration.items()):
             rules = await tenant_rules(conn, integration_id)
             batch, failed = transform_rows(group, rules)

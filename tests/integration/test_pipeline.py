@@ -216,6 +216,24 @@ async def test_full_pipeline_counts_links_metrics_and_idempotent_reload(
         assert sandbox.jira_app.state.traffic.total == requests_after_sync
 
 
+async def test_pattern_links_appear_when_projects_load_after_their_pull_requests(
+    fresh_db_url: str, services: Services
+) -> None:
+    data = SandboxDataset(issues=200, repos=2, pull_requests=60)
+    with SandboxServers(data) as sandbox:
+        ids = await add_sandbox_integrations(fresh_db_url, services, sandbox)
+        await sync(fresh_db_url, integration_id=ids["github"])
+        await run_pipeline(fresh_db_url, services)
+        assert stored_links(fresh_db_url)["pattern"] == set()  # no project key is known yet
+        await sync(fresh_db_url, integration_id=ids["jira"])
+        await run_pipeline(fresh_db_url, services)
+    keys = {data.key_of(i) for i in range(200)}
+    pulls = [p for r in data.repositories() for p in data.pull_requests(r.full_name)]
+    expected = {(k, p.repository, p.number) for p in pulls for k in p.issue_keys if k in keys}
+    # The projects' load transformed the pull requests again (from their raw rows).
+    assert stored_links(fresh_db_url)["pattern"] == expected and expected
+
+
 async def test_mapping_change_and_reprocess_update_metrics_without_http(
     fresh_db_url: str, services: Services, run_sluice: SluiceRunner
 ) -> None:
