@@ -57,3 +57,13 @@ def test_etl_benchmark_quick_loads_every_issue_with_both_tools() -> None:
     rates = report["issues_per_s"]
     assert isinstance(rates, dict) and rates["sluice"] > 0 and rates["dlt"] > 0
     assert report["vectorize_items_per_s"] is not None
+
+
+@pytest.mark.slow
+def test_chaos_benchmark_quick_loads_exactly_while_workers_are_killed() -> None:
+    report = run_benchmark("chaos_bench.py", "--quick", timeout=400)
+    assert list(report) == ["issues", "baseline_s", "with_kills_s", "throughput_ratio", "exact"]
+    assert report["issues"] == 1500 and report["exact"] is True
+    for key in ("baseline_s", "with_kills_s", "throughput_ratio"):
+        value = report[key]
+        assert isinstance(value, float) and value > 0, (key, value)
