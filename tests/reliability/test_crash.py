@@ -2,7 +2,11 @@
 SIGKILLed and restarted, PostgreSQL stopped and started, the scheduler and the web
 process SIGKILLed. Each ends with exactly the sandbox's rows in every final table, no
 duplicated natural key, every raw row loaded, no queue job left open and every run
-finished. SLUICE_CRASH_ISSUES sets the sync's size (the long variant runs 20,000)."""
+finished.
+
+The sandbox serves SLUICE_CRASH_ISSUES issues (default 2,500, which keeps the suite to a
+few minutes on two cores) and half as many pull requests; the `long-20000` variant of
+the worker kills (marked slow) syncs 20,000, like benchmarks/chaos_bench.py."""
 
 from __future__ import annotations
 
@@ -34,12 +38,35 @@ from tests.reliability.processes import Fleet, Outcome, sandbox_sync
 CRASH_ISSUES = int(os.environ.get("SLUICE_CRASH_ISSUES", "2500"))
 LONG_ISSUES = 20_000
 WORKERS = 3
+KILL_EVERY_S = 2.0
 
 
 @pytest.fixture
 async def services(tmp_path: Path) -> AsyncIterator[Services]:
     async with open_services(sandbox_settings(tmp_path / "test-home")) as opened:
         yield opened
+
+
+@pytest.fixture
+def own_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
+    """An embedded PostgreSQL of this test's own (its home, a migrated database's URL), so
+    that stopping it affects no other test; stopped at the end."""
+    home = tmp_path / "pg"
+    server_url = ensure_embedded_server(home)
+    try:
+        with psycopg.connect(database_url_for(server_url, "postgres"), autocommit=True) as conn:
+            conn.execute("CREATE DATABASE sluice_crash")
+        url = database_url_for(server_url, "sluice_crash")
+
+        async def migrate() -> None:
+            conn = await connect(url, autocommit=True)
+            async with conn:
+                await runner.apply_all(conn, report=lambda _line: None)
+
+        asyncio.run(migrate())
+        yield home, url
+    finally:
+        stop_embedded_server(home)
 
 
 def free_port() -> int:
@@ -52,6 +79,72 @@ def assert_exact(outcome: Outcome, fleet: Fleet) -> None:
     problems = outcome.audit.problems(outcome.expected)
     assert not problems, f"{problems}\n{fleet.logs()}"
     assert outcome.audit.unresolved_links == 0
+
+
+async def set_tenant_settings(url: str, changes: dict[str, object], tenant: str = "WEX") -> None:
+    tid = await tenant_id(url, tenant)
+    pool = await open_pool(url, max_size=1)
+    try:
+        async with tenant_transaction(pool, tid) as conn:
+            await update_settings(conn, tid, changes, "crash suite")
+    finally:
+        await pool.close()
+
+
+def restart_postgres(home: Path, down_s: float) -> None:
+    """Stop the server (fast shutdown: every session is cut), wait, start it again."""
+    assert stop_embedded_server(home)
+    time.sleep(down_s)
+    ensure_embedded_server(home)
+
+
+def chain_done(url: str) -> bool:
+    """The scheduler ran the whole chain (Jira, GitHub, Vectorization), each run finished,
+    and nothing is left in the queue."""
+    return bool(
+        scalar(
+            url,
+            "SELECT (SELECT count(DISTINCT j.job_name) FROM etl_runs r JOIN etl_jobs j "
+            "        ON j.tenant_id = r.tenant_id AND j.id = r.etl_job_id "
+            "        WHERE r.status = 'finished') = 3 "
+            "AND NOT EXISTS (SELECT 1 FROM etl_runs WHERE status = 'running') "
+            "AND NOT EXISTS (SELECT 1 FROM etl_job_queue WHERE status IN ('pending', 'running'))",
+        )
+    )
+
+
+async def viewer_token(url: str, tenant: str = "WEX") -> str:
+    tid = await tenant_id(url, tenant)
+    pool = await open_pool(url, max_size=1)
+    try:
+        async with tenant_transaction(pool, tid) as conn:
+            cur = await conn.execute("SELECT id FROM users WHERE role = 'admin' LIMIT 1")
+            row = await cur.fetchone()
+            assert row is not None
+            _, token = await create_api_token(
+                conn,
+                tenant_id=tid,
+                user_id=row["id"],
+                name="crash",
+                role=Role.VIEWER,
+                expires_at=None,
+            )
+    finally:
+        await pool.close()
+    return token
+
+
+async def wait_for_web(base: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient(base_url=base, timeout=5) as client:
+        while True:
+            try:
+                if (await client.get("/readyz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, f"{base} did not become ready"
+            await asyncio.sleep(0.3)
 
 
 async def sync_with_worker_kills(
@@ -80,43 +173,21 @@ async def sync_with_worker_kills(
     return outcome, fleet
 
 
+@pytest.mark.parametrize(
+    "issues",
+    [
+        pytest.param(CRASH_ISSUES, id="suite"),
+        pytest.param(LONG_ISSUES, id="long-20000", marks=pytest.mark.slow),
+    ],
+)
 async def test_workers_sigkilled_every_few_seconds_lose_and_duplicate_nothing(
-    fresh_db_url: str, services: Services, tmp_path: Path
+    issues: int, fresh_db_url: str, services: Services, tmp_path: Path
 ) -> None:
     outcome, fleet = await sync_with_worker_kills(
-        fresh_db_url, services, tmp_path / "home", CRASH_ISSUES, every=3.0
+        fresh_db_url, services, tmp_path / "home", issues, every=KILL_EVERY_S
     )
     assert outcome.chaos_actions >= 5, outcome
     assert_exact(outcome, fleet)
-
-
-@pytest.fixture
-def own_server(tmp_path: Path) -> Iterator[tuple[Path, str]]:
-    """An embedded PostgreSQL of this test's own (its home, a migrated database's URL), so
-    that stopping it affects no other test; stopped at the end."""
-    home = tmp_path / "pg"
-    server_url = ensure_embedded_server(home)
-    try:
-        with psycopg.connect(database_url_for(server_url, "postgres"), autocommit=True) as conn:
-            conn.execute("CREATE DATABASE sluice_crash")
-        url = database_url_for(server_url, "sluice_crash")
-
-        async def migrate() -> None:
-            conn = await connect(url, autocommit=True)
-            async with conn:
-                await runner.apply_all(conn, report=lambda _line: None)
-
-        asyncio.run(migrate())
-        yield home, url
-    finally:
-        stop_embedded_server(home)
-
-
-def restart_postgres(home: Path, down_s: float) -> None:
-    """Stop the server (fast shutdown: every session is cut), wait, start it again."""
-    assert stop_embedded_server(home)
-    time.sleep(down_s)
-    ensure_embedded_server(home)
 
 
 async def test_postgres_restarts_mid_run_are_survived_by_every_process(
@@ -167,65 +238,6 @@ async def test_postgres_restarts_mid_run_are_survived_by_every_process(
     assert thresholds == [], "the sync ended before both restarts"
     assert set(codes.values()) == {0}, fleet.logs()
     assert_exact(outcome, fleet)
-
-
-async def set_tenant_settings(url: str, changes: dict[str, object], tenant: str = "WEX") -> None:
-    tid = await tenant_id(url, tenant)
-    pool = await open_pool(url, max_size=1)
-    try:
-        async with tenant_transaction(pool, tid) as conn:
-            await update_settings(conn, tid, changes, "crash suite")
-    finally:
-        await pool.close()
-
-
-def chain_done(url: str) -> bool:
-    """The scheduler ran the whole chain (Jira, GitHub, Vectorization), each run finished,
-    and nothing is left in the queue."""
-    return bool(
-        scalar(
-            url,
-            "SELECT (SELECT count(DISTINCT j.job_name) FROM etl_runs r JOIN etl_jobs j "
-            "        ON j.tenant_id = r.tenant_id AND j.id = r.etl_job_id "
-            "        WHERE r.status = 'finished') = 3 "
-            "AND NOT EXISTS (SELECT 1 FROM etl_runs WHERE status = 'running') "
-            "AND NOT EXISTS (SELECT 1 FROM etl_job_queue WHERE status IN ('pending', 'running'))",
-        )
-    )
-
-
-async def viewer_token(url: str, tenant: str = "WEX") -> str:
-    tid = await tenant_id(url, tenant)
-    pool = await open_pool(url, max_size=1)
-    try:
-        async with tenant_transaction(pool, tid) as conn:
-            cur = await conn.execute("SELECT id FROM users WHERE role = 'admin' LIMIT 1")
-            row = await cur.fetchone()
-            assert row is not None
-            _, token = await create_api_token(
-                conn,
-                tenant_id=tid,
-                user_id=row["id"],
-                name="crash",
-                role=Role.VIEWER,
-                expires_at=None,
-            )
-    finally:
-        await pool.close()
-    return token
-
-
-async def wait_for_web(base: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient(base_url=base, timeout=5) as client:
-        while True:
-            try:
-                if (await client.get("/readyz")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"{base} did not become ready"
-            await asyncio.sleep(0.3)
 
 
 async def test_scheduler_and_web_sigkilled_mid_run_lose_nothing(
