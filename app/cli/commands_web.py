@@ -71,7 +71,7 @@ def register(commands: Any) -> None:
         help="proxies whose X-Forwarded-For/-Proto are trusted "
         "(default $FORWARDED_ALLOW_IPS or 127.0.0.1; '*' behind a PaaS router)",
     )
-    web.set_defaults(handler=run_web)
+    web.set_defaults(handler=run_web, uvloop=True)
 
 
 async def run_web(args: argparse.Namespace, settings: Settings) -> int:
@@ -97,6 +97,8 @@ async def run_web(args: argparse.Namespace, settings: Settings) -> int:
         proxy_headers=True,
         forwarded_allow_ips=args.forwarded_allow_ips,
         server_header=False,
+        http="httptools",  # writes each event's chunk straight to the socket
+        loop="none",  # the command's loop (uvloop) is already running
         lifespan="on",
         timeout_graceful_shutdown=5,
     )

@@ -7,6 +7,8 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
+import uvloop
+
 from app.cli import (
     commands_db,
     commands_demo,
@@ -59,7 +61,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     configure_logging(settings.log_format, settings.log_level)
     try:
-        result = asyncio.run(args.handler(args, settings))
+        # `sluice web` serves many streaming clients: it runs on uvloop (libuv).
+        loop_factory = uvloop.new_event_loop if getattr(args, "uvloop", False) else None
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            result = runner.run(args.handler(args, settings))
     except KeyboardInterrupt:
         return 130
     except CommandError as exc:
