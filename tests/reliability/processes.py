@@ -108,9 +108,6 @@ class Fleet:
         self.kill_and_restart(name)
         return name
 
-    def kills(self) -> int:
-        return sum(m.kills for m in self.procs.values())
-
     def crashed(self) -> dict[str, str]:
         """Processes that ended without being killed: their exit code and log tail."""
         return {
