@@ -57,6 +57,14 @@ def _url_problem(url: str | None, required: bool) -> tuple[str, str | None]:
         return "", str(exc)
 
 
+def token_problem(token: str | None) -> str | None:
+    """Why a token cannot be sent, if it cannot: it travels in an HTTP header, so printable
+    ASCII only (anything else would fail every request of the integration)."""
+    if token and not all(" " <= char <= "~" for char in token.strip()):
+        return "a token holds printable ASCII characters only: check what was pasted"
+    return None
+
+
 def check_new_integration(provider: str, base_url: str | None, token: str | None) -> str:
     """The normalized base URL of a new integration; every problem is reported at once."""
     problems: dict[str, str] = {}
@@ -68,6 +76,8 @@ def check_new_integration(provider: str, base_url: str | None, token: str | None
         problems["base_url"] = problem
     if pulls and not (token or "").strip():
         problems["token"] = "a token is required"  # noqa: S105 - a message
+    elif problem := token_problem(token):
+        problems["token"] = problem
     if problems:
         raise IntegrationInputError(problems)
     return url
@@ -136,6 +146,8 @@ def check_integration_changes(
             problems["base_url"] = problem
     if token is not None and not token.strip():
         problems["token"] = "the token cannot be empty"  # noqa: S105 - a message
+    elif problem := token_problem(token):
+        problems["token"] = problem
     if problems:
         raise IntegrationInputError(problems)
     return changes

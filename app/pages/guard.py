@@ -25,7 +25,7 @@ from app.auth.roles import Principal, Role
 from app.db import Connection, tenant_transaction
 from app.pages.render import html, is_htmx, render_text
 from app.web.problems import Problem
-from app.web.routing import MAX_ID, check_csrf, read_body
+from app.web.routing import MAX_ID, NUL_MESSAGE, check_csrf, nul_path, read_body
 from app.web.state import WebState, web_state
 
 log = structlog.get_logger("sluice.pages")
@@ -145,9 +145,12 @@ async def read_form(request: Request) -> list[tuple[str, str]]:
     if media != "application/x-www-form-urlencoded":
         raise Problem(415, "send the form as application/x-www-form-urlencoded")
     try:
-        return parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
+        pairs = parse_qsl(body.decode(), keep_blank_values=True, max_num_fields=MAX_FORM_FIELDS)
     except (UnicodeDecodeError, ValueError):
         raise Problem(400, "the form is malformed or has too many fields") from None
+    if nul_path(pairs) is not None:
+        raise Problem(400, f"the form is malformed: {NUL_MESSAGE}")
+    return pairs
 
 
 def error_response(request: Request, status: int, title: str, detail: str) -> Response:

@@ -12,7 +12,7 @@ from app.db import Connection
 from app.queue import ops
 from app.sqlstore import query
 from app.web import control
-from app.web.pagination import Page, PageQuery, page_of
+from app.web.pagination import Page, PageQuery, RowId, page_of
 from app.web.problems import conflict
 from app.web.routing import Call, Operation
 from app.web.rows import row_or_404
@@ -56,7 +56,7 @@ class QueueListQuery(PageQuery):
 
     status: JobStatus | None = None
     job_type: JobType | None = None
-    run_id: int | None = Field(None, ge=1)
+    run_id: RowId | None = None
     entity_type: str | None = Field(None, max_length=100)
 
 

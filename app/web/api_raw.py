@@ -13,7 +13,7 @@ from app.auth.roles import Principal, Role
 from app.db import Connection
 from app.reprocess import TransformRun, enqueue_transform_run
 from app.sqlstore import query
-from app.web.pagination import Page, PageQuery, page_of
+from app.web.pagination import Page, PageQuery, RowId, Timestamp, page_of
 from app.web.problems import Problem
 from app.web.routing import API_PREFIX, Call, Operation, json_response
 from app.web.rows import row_or_404
@@ -49,9 +49,9 @@ class RawListQuery(PageQuery):
 
     entity_type: str | None = Field(None, max_length=100)
     processing_status: RawStatus | None = None
-    integration_id: int | None = Field(None, ge=1)
-    since: datetime | None = Field(None, description="stored at or after (ISO 8601)")
-    until: datetime | None = Field(None, description="stored before (ISO 8601)")
+    integration_id: RowId | None = None
+    since: Timestamp | None = Field(None, description="stored at or after (ISO 8601)")
+    until: Timestamp | None = Field(None, description="stored before (ISO 8601)")
 
 
 class RawGetQuery(BaseModel):
@@ -72,12 +72,12 @@ class RawSelection(BaseModel):
         },
     )
 
-    ids: list[int] | None = Field(None, min_length=1, max_length=10_000)
+    ids: list[RowId] | None = Field(None, min_length=1, max_length=10_000)
     entity_type: str | None = Field(None, max_length=100)
-    integration_id: int | None = Field(None, ge=1)
+    integration_id: RowId | None = None
     processing_status: RawStatus | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Timestamp | None = None
+    until: Timestamp | None = None
     latest_only: bool = Field(
         True, description="with filters: skip rows of which a newer version is stored"
     )

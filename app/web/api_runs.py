@@ -6,13 +6,13 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from app.auth.roles import Role
 from app.db import Connection
 from app.sqlstore import query
 from app.web import control
-from app.web.pagination import Page, PageQuery, page_of
+from app.web.pagination import Page, PageQuery, RowId, page_of
 from app.web.routing import Call, Operation
 from app.web.rows import row_or_404
 
@@ -53,8 +53,8 @@ class RunListQuery(PageQuery):
     """Filters of the run list (newest first)."""
 
     status: RunStatus | None = None
-    etl_job_id: int | None = Field(None, ge=1)
-    integration_id: int | None = Field(None, ge=1)
+    etl_job_id: RowId | None = None
+    integration_id: RowId | None = None
 
 
 async def run_detail(conn: Connection, tenant_id: int, run_id: int) -> RunDetail:

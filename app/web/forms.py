@@ -14,7 +14,7 @@ from app.auth.sessions import SESSION_COOKIE, revoke_session, session_principal
 from app.db import tenant_transaction
 from app.web.api_auth import attempt_login, clear_session_cookies, set_session_cookies
 from app.web.problems import Problem, internal_error, problem_response
-from app.web.routing import check_csrf, read_body
+from app.web.routing import NUL_MESSAGE, check_csrf, nul_path, read_body
 from app.web.state import web_state
 
 MAX_FORM_BYTES = 16 * 1024
@@ -42,6 +42,8 @@ async def _read_form(request: Request) -> dict[str, str]:
         raise Problem(
             400, "the form is malformed or has too many fields", kind="bad-body"
         ) from None
+    if nul_path(pairs) is not None:
+        raise Problem(400, f"the form is malformed: {NUL_MESSAGE}", kind="bad-body")
     return dict(pairs)
 
 

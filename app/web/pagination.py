@@ -2,15 +2,46 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
-from typing import Any, Generic, TypeVar
+from datetime import datetime
+from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, SerializeAsAny
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializeAsAny,
+    field_validator,
+)
+
+from app.web.routing import MAX_ID, NUL_MESSAGE
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
 
 T = TypeVar("T", bound=BaseModel)
+_DATE_AND_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}")
+
+
+def _date_time_text(value: object) -> object:
+    """Only a date and time, as the OpenAPI document says: pydantic alone would also read
+    "1714521600" (or 0.5) as seconds since 1970, and a bare date as its midnight."""
+    if isinstance(value, datetime):
+        return value
+    problem = "give a date and time in ISO 8601, e.g. 2024-05-01T00:00:00Z"
+    if not isinstance(value, str) or not _DATE_AND_TIME.match(value.strip()):
+        raise ValueError(problem)
+    try:  # parsed here, so that a strictly validated JSON body takes it too
+        return datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(problem) from None
+
+
+Timestamp = Annotated[datetime, BeforeValidator(_date_time_text)]
+# A row id in a filter: past PostgreSQL's bigint it could only fail in the database.
+RowId = Annotated[int, Field(ge=1, le=MAX_ID)]
 
 
 class PageQuery(BaseModel):
@@ -26,6 +57,14 @@ class PageQuery(BaseModel):
         pattern=r"^[0-9]{1,18}$",
         description="the `next_cursor` of the previous page (opaque)",
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_nul(cls, value: object) -> object:
+        """A filter with a NUL character is refused (pages use these models too)."""
+        if isinstance(value, str) and "\x00" in value:
+            raise ValueError(NUL_MESSAGE)
+        return value
 
     def after(self) -> int | None:
         """The key the next page starts after (None: the first page)."""

@@ -150,11 +150,37 @@ def validation_problem(errors: list[dict[str, str]]) -> Problem:
     )
 
 
+NUL_MESSAGE = "text cannot hold a NUL character (\\u0000 or %00): remove it"
+
+
+def nul_path(value: object) -> str | None:
+    """Where a NUL character sits in decoded JSON or form pairs ("records.0.data.a"), if
+    anywhere: PostgreSQL text cannot store one, so it must be refused at the edge."""
+    pending: list[tuple[str, object]] = [("", value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return path or "(root)"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                if "\x00" in str(key):
+                    return path or "(root)"
+                pending.append((f"{path}.{key}" if path else str(key), child))
+        elif isinstance(item, list | tuple):
+            pending.extend((f"{path}.{n}" if path else str(n), c) for n, c in enumerate(item))
+    return None
+
+
 def _parse_query(op: Operation, request: Request) -> BaseModel | None:
     if op.query is None:
         return None
+    params = dict(request.query_params)
+    if (where := nul_path(params)) is not None:
+        field = where.split(".")[0].replace("\x00", "")
+        raise validation_problem([{"location": "query", "field": field, "message": NUL_MESSAGE}])
     try:
-        return op.query.model_validate(dict(request.query_params))
+        return op.query.model_validate(params)
     except ValidationError as exc:
         raise validation_problem(field_errors(exc, "query")) from None
 
@@ -201,7 +227,13 @@ async def _parse_body(op: Operation, request: Request) -> BaseModel | None:
         data = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise Problem(400, f"the request body is not valid JSON: {exc}", kind="bad-body") from None
+    if (where := nul_path(data)) is not None:
+        raise validation_problem([{"location": "body", "field": where, "message": NUL_MESSAGE}])
     try:
+        # Strict first: a value must have the type the OpenAPI document gives it (no "5"
+        # for 5, no 0 for false; JSON strings still carry date-times and enumerations).
+        op.body.model_validate_json(raw, strict=True)
+        # Then the model of the parsed JSON, whose numbers stay within what storage takes.
         return op.body.model_validate(data)
     except ValidationError as exc:
         raise validation_problem(field_errors(exc, "body")) from None
