@@ -12,6 +12,7 @@ from itsdangerous import URLSafeTimedSerializer
 from starlette.routing import Mount, Route
 
 from app.auth.roles import Role
+from app.pages.routes import ROUTES as PAGE_ROUTES
 from app.web.api import OPERATIONS
 from app.web.app import STATIC_DIR, routes
 from tests.integration.test_web_harness import (
@@ -30,12 +31,19 @@ from tests.integration.test_web_harness import (
 __all__ = ["web", "web_db_url", "world"]
 
 PUBLIC = {
+    ("GET", "/login"),  # the sign-in page
     ("GET", "/healthz"),
     ("GET", "/readyz"),
     ("POST", "/api/v1/auth/login"),
     ("POST", "/login"),
 }
 WRITES = ("POST", "PUT", "PATCH", "DELETE")
+# Dashboard pages (their event streams apart): signed-out visitors are redirected to sign in.
+PAGES = {
+    route.path
+    for route in PAGE_ROUTES
+    if isinstance(route, Route) and not route.path.startswith("/live/")
+}
 
 
 def every_route() -> list[tuple[str, str]]:
@@ -69,6 +77,10 @@ async def test_every_route_but_login_health_and_static_refuses_anonymous_request
             assert response.status_code != 401, (method, path)
             continue
         checked += 1
+        if template in PAGES:  # a page sends the visitor to sign in, and back afterwards
+            assert response.status_code == 303, (method, path, response.text)
+            assert response.headers["location"].startswith("/login?next="), (method, path)
+            continue
         assert response.status_code == 401, (method, path, response.text)
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["status"] == 401

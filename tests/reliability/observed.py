@@ -48,6 +48,7 @@ from tests.reliability.harness import ID_KEYS, TENANTS, fetch, id_routes, serve_
 SANDBOX_TOKEN = f"sandbox-secret-{uuid.uuid4().hex}"
 STAGES = ("extract", "transform", "load", "vectorize")
 SENTINEL = "reliability-sentinel"
+WRONG_PASSWORD = "not-the-password-7d1c"  # a failed sign-in's password is a secret too
 # Event streams that follow one run, and the query parameter that names it.
 RUN_STREAMS = {"/live/run": "run"}
 OWN_IDS = {
@@ -189,7 +190,7 @@ def stream_paths(app: Starlette) -> list[str]:
 async def sign_in_and_out(client: httpx.AsyncClient, email: str) -> list[httpx.Response]:
     """The API login (wrong then right password), the login form, a page, and logouts."""
     seen = [
-        await client.post("/api/v1/auth/login", json={"email": email, "password": "wrong" * 3}),
+        await client.post("/api/v1/auth/login", json={"email": email, "password": WRONG_PASSWORD}),
     ]
     api = await client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
     assert api.status_code == 200, api.text

@@ -34,7 +34,7 @@ from tests.integration.test_web_harness import (
     world,
 )
 from tests.reliability.harness import ID_KEYS, IdRoute, fetch, id_routes, request_options
-from tests.reliability.observed import SANDBOX_TOKEN, SyncRecord
+from tests.reliability.observed import SANDBOX_TOKEN, WRONG_PASSWORD, SyncRecord
 
 __all__ = ["web", "web_db_url", "world"]
 
@@ -369,7 +369,7 @@ async def test_secrets_never_reach_logs_responses_events_or_the_database(
     three_tenant_sync: SyncRecord,
 ) -> None:
     record = three_tenant_sync
-    secrets = [SANDBOX_TOKEN, PASSWORD, *record.tokens.values()]
+    secrets = [SANDBOX_TOKEN, PASSWORD, WRONG_PASSWORD, *record.tokens.values()]
     # What was observed is real: a sync that logged, signed-ins, pages with the raw data.
     events = {entry.get("event") for entry in record.logs}
     assert {"login", "login failed", "logout", "http request"} <= events, events
