@@ -141,8 +141,8 @@ async def test_pause_and_resume_a_running_sync_from_its_card(
     page = await log_in(browser, product, product.operator)
     card = page.locator(f"#job-card-{product.chain['WEX']['github']}")
     await card.get_by_role("button", name="Force start").click()
+    # Pause as soon as the run is live: the GitHub extraction is only a few pages long.
     await expect(card.get_by_test_id("run-status")).to_have_text("run running")
-    await expect(card.get_by_test_id("extracted")).not_to_have_text("0")  # under way
     await card.get_by_role("button", name="Pause").click()
     await expect(card.get_by_test_id("run-status")).to_have_text("run paused")
     await expect(card.get_by_test_id("job-status")).to_have_text("paused")
@@ -158,7 +158,7 @@ async def test_pause_and_resume_a_running_sync_from_its_card(
     except AssertionError as exc:
         raise AssertionError(f"{exc}\n{queue_report(product)}") from None
     final = await card_counts(card)
-    assert paused_at[0] > 0 and all(f >= p for f, p in zip(final, paused_at, strict=True))
+    assert all(f >= p for f, p in zip(final, paused_at, strict=True))
     assert final != paused_at and min(final) > 0, (paused_at, final)  # it went on after resume
     await screenshot(page, "pipeline-resumed-finished")
     await page.context.close()
