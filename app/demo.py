@@ -14,6 +14,7 @@ import logging
 import signal
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg_pool import AsyncConnectionPool
@@ -100,8 +101,11 @@ async def serve_web(settings: Settings, url: str, port: int) -> tuple[Any, async
 
 
 def demo_sandbox(issues: int, faults: FaultSpec | str | None = None) -> SandboxServers:
-    """The sandbox Jira and GitHub (not started): `issues` issues and half as many pull requests."""
-    return SandboxServers(SandboxDataset(issues=issues, pull_requests=issues // 2), faults=faults)
+    """The sandbox Jira and GitHub (not started): `issues` issues and half as many pull requests,
+    spread over the two years up to this hour (so the flow metrics show the last months)."""
+    now = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
+    dataset = SandboxDataset(issues=issues, pull_requests=issues // 2, now=now)
+    return SandboxServers(dataset, faults=faults)
 
 
 async def ensure_demo_integrations(
