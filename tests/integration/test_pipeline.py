@@ -13,6 +13,7 @@ import psycopg
 import pytest
 
 from app.sandbox import SandboxDataset, SandboxServers
+from app.sandbox.audit import FINAL_TABLES
 from app.services import Services, open_services
 from migrations.seeding import STATUS_MAPPINGS, WORKFLOW_STEPS
 from tests.conftest import SluiceRunner
@@ -95,18 +96,7 @@ def stored_times(url: str) -> dict[str, tuple[Any, Any]]:
 
 
 def table_counts(url: str) -> dict[str, int]:
-    tables = (
-        "work_items",
-        "changelogs",
-        "projects",
-        "statuses",
-        "wits",
-        "repositories",
-        "prs",
-        "prs_reviews",
-        "prs_commits",
-        "prs_comments",
-    )
+    tables = [t for t in FINAL_TABLES if t != "work_item_pr_links"]
     with psycopg.connect(url) as conn:
         return {
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]  # type: ignore[index]
