@@ -33,6 +33,16 @@ def redact_text(text: str) -> str:
     return SECRET_PATTERNS[3].sub(REDACTED, text)
 
 
+MIN_KNOWN_SECRET = 6  # shorter values would mask letters of ordinary words
+
+
+def without_secret(text: str, secret: str) -> str:
+    """`text` with every occurrence of a known secret (e.g. the token just used) masked."""
+    if len(secret) < MIN_KNOWN_SECRET:
+        return text
+    return text.replace(secret, REDACTED)
+
+
 def redact_value(key: str, value: Any) -> Any:
     """Redact one event field, recursing into mappings and sequences."""
     if SECRET_KEYS.search(key) and value not in (None, "", False):

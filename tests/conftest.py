@@ -14,6 +14,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -69,6 +70,17 @@ def _drop_database(server_url: str, name: str) -> None:
     )
 
 
+@contextmanager
+def migrated_clone(server_url: str, prefix: str) -> Iterator[str]:
+    """A new database cloned from the migrated template, dropped on leaving."""
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    url = _create_from_template(server_url, name, TEMPLATE_DB)
+    try:
+        yield url
+    finally:
+        _drop_database(server_url, name)
+
+
 @pytest.fixture(scope="session")
 def template_url(server_url: str) -> Iterator[str]:
     """A database built once per session by the real migrations (the clone source)."""
@@ -113,12 +125,8 @@ async def db(shared_db_url: str) -> AsyncIterator[Connection]:
 @pytest.fixture
 def fresh_db_url(server_url: str, template_url: str) -> Iterator[str]:
     """Tier 2: a new migrated database for multi-connection tests, dropped afterwards."""
-    name = f"sluice_t_{uuid.uuid4().hex[:12]}"
-    url = _create_from_template(server_url, name, TEMPLATE_DB)
-    try:
+    with migrated_clone(server_url, "sluice_t") as url:
         yield url
-    finally:
-        _drop_database(server_url, name)
 
 
 @pytest.fixture

@@ -12,12 +12,15 @@ from typing import Any
 
 import psycopg
 
+from app.auth.roles import Role
+from app.auth.tokens import create_api_token
+from app.auth.users import update_user
 from app.config import load_settings
 from app.db import connect, open_pool, tenant_transaction
 from app.integrations.store import add_integration
 from app.queue.context import HandlerRegistry
 from app.sandbox import DEFAULT_TOKEN, SandboxServers
-from app.services import Services, open_services
+from app.services import Services, open_services, utc_now
 from app.stages import default_handlers
 from app.sync import SyncRequest, start_sync
 from workers.stage_worker import StageWorker, WorkerConfig
@@ -34,6 +37,33 @@ async def tenant_id(url: str, name: str = "WEX") -> int:
         row = await cur.fetchone()
     assert row is not None
     return int(row["id"])
+
+
+async def admin_viewer_token(
+    url: str, name: str, tenant: str = "WEX", password: str | None = None
+) -> tuple[str, str]:
+    """A viewer API token of the tenant's admin, and the admin's email (its password set to
+    `password` when given)."""
+    tid = await tenant_id(url, tenant)
+    pool = await open_pool(url, max_size=1)
+    try:
+        async with tenant_transaction(pool, tid) as conn:
+            cur = await conn.execute("SELECT id, email FROM users WHERE role = 'admin' LIMIT 1")
+            admin = await cur.fetchone()
+            assert admin is not None
+            if password is not None:
+                await update_user(conn, admin["id"], {}, password=password, now=utc_now())
+            _, token = await create_api_token(
+                conn,
+                tenant_id=tid,
+                user_id=admin["id"],
+                name=name,
+                role=Role.VIEWER,
+                expires_at=None,
+            )
+    finally:
+        await pool.close()
+    return token, str(admin["email"])
 
 
 async def add_sandbox_integrations(

@@ -9,6 +9,7 @@ import httpx
 from app.integrations.base import IntegrationConfig, IntegrationError, Provider
 from app.integrations.github import GitHubProvider
 from app.integrations.jira import JiraProvider
+from app.logging import without_secret
 
 ProviderFactory = Callable[[IntegrationConfig, httpx.AsyncClient], Provider]
 
@@ -46,7 +47,4 @@ async def check_connection(
         ok = True
     except IntegrationError as exc:
         message, ok = str(exc), False
-    # A very short token (a placeholder) would redact letters of ordinary words.
-    if len(integration.token) >= 6:
-        message = message.replace(integration.token, "[redacted]")
-    return ok, message
+    return ok, without_secret(message, integration.token)

@@ -39,7 +39,7 @@ async def pipeline_page(call: PageCall) -> Response:
     return call.page("pipeline.html", cards=cards)
 
 
-async def _card(call: PageCall, conn: Connection, job_id: int) -> dict[str, object]:
+async def _card(conn: Connection, job_id: int) -> dict[str, object]:
     cards = await job_cards(conn, job_id)
     if not cards:
         raise not_found("job", job_id)
@@ -50,7 +50,7 @@ async def _card(call: PageCall, conn: Connection, job_id: int) -> dict[str, obje
 async def job_card(call: PageCall) -> Response:
     """GET /pipeline/jobs/{job_id}/card: one card, re-rendered on its live events."""
     async with call.tenant() as conn:
-        card = await _card(call, conn, call.path_id("job_id"))
+        card = await _card(conn, call.path_id("job_id"))
     return call.fragment("_job_card.html", card=card)
 
 
@@ -60,10 +60,9 @@ async def job_action(call: PageCall) -> Response:
     job_id = call.path_id("job_id")
     action, done = _known(JOB_ACTIONS, call.request.path_params["action"])
     async with call.tenant() as conn:
-        card = await _card(call, conn, job_id)
+        await row_or_404(conn, "etl_job_detail", job_id, "job")
         await action(conn, call.user.tenant_id, job_id, call.user.actor)
-    async with call.tenant() as conn:
-        card = await _card(call, conn, job_id)
+        card = await _card(conn, job_id)  # as this transaction commits it
     return call.after_action("/", "_job_card.html", card=card, notice=f"{card['job_name']} {done}")
 
 
@@ -82,7 +81,7 @@ async def run_action(call: PageCall) -> Response:
             f"/runs/{run_id}", "_run_summary.html", **summary, notice=f"Run {run_id} {done}"
         )
     async with call.tenant() as conn:
-        card = await _card(call, conn, row["etl_job_id"])
+        card = await _card(conn, row["etl_job_id"])
     return call.after_action("/", "_job_card.html", card=card, notice=f"Run {run_id} {done}")
 
 

@@ -9,7 +9,6 @@ and the app served in-process, its lifespan run as a server would.
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from app.stages.extract import insert_raw_page
 from app.sync import SyncRequest, start_sync
 from app.web.app import create_app
 from app.web.routing import Operation
-from tests.conftest import TEMPLATE_DB, _create_from_template, _drop_database
+from tests.conftest import migrated_clone
 
 SECRET_KEY = "w" * 48
 PASSWORD = "correct horse battery staple"
@@ -219,12 +218,8 @@ async def session_client(
 @pytest.fixture(scope="module")
 def web_db_url(server_url: str, template_url: str) -> Iterator[str]:
     """A migrated database for one test module, dropped afterwards."""
-    name = f"sluice_w_{uuid.uuid4().hex[:12]}"
-    url = _create_from_template(server_url, name, TEMPLATE_DB)
-    try:
+    with migrated_clone(server_url, "sluice_w") as url:
         yield url
-    finally:
-        _drop_database(server_url, name)
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,6 @@ import httpx
 import psycopg
 import pytest
 
-from app.auth.roles import Role
-from app.auth.tokens import create_api_token
 from app.db import connect, open_pool, tenant_transaction
 from app.embedded_pg import ensure_embedded_server, stop_embedded_server
 from app.integrations.store import add_integration
@@ -32,7 +30,7 @@ from app.services import Services, open_services
 from app.settings_store import update_settings
 from migrations import runner
 from tests.conftest import database_url_for
-from tests.pipeline import sandbox_settings, scalar, tenant_id, wait_until
+from tests.pipeline import admin_viewer_token, sandbox_settings, scalar, tenant_id, wait_until
 from tests.reliability.processes import Fleet, Outcome, sandbox_sync
 
 CRASH_ISSUES = int(os.environ.get("SLUICE_CRASH_ISSUES", "2500"))
@@ -111,27 +109,6 @@ def chain_done(url: str) -> bool:
             "AND NOT EXISTS (SELECT 1 FROM etl_job_queue WHERE status IN ('pending', 'running'))",
         )
     )
-
-
-async def viewer_token(url: str, tenant: str = "WEX") -> str:
-    tid = await tenant_id(url, tenant)
-    pool = await open_pool(url, max_size=1)
-    try:
-        async with tenant_transaction(pool, tid) as conn:
-            cur = await conn.execute("SELECT id FROM users WHERE role = 'admin' LIMIT 1")
-            row = await cur.fetchone()
-            assert row is not None
-            _, token = await create_api_token(
-                conn,
-                tenant_id=tid,
-                user_id=row["id"],
-                name="crash",
-                role=Role.VIEWER,
-                expires_at=None,
-            )
-    finally:
-        await pool.close()
-    return token
 
 
 async def wait_for_web(base: str, timeout: float = 60) -> None:
@@ -276,7 +253,7 @@ async def test_scheduler_and_web_sigkilled_mid_run_lose_nothing(
         )
         base = f"http://127.0.0.1:{port}"
         await wait_for_web(base)
-        token = await viewer_token(url)
+        token, _ = await admin_viewer_token(url, "crash")
         async with httpx.AsyncClient(base_url=base, timeout=10) as client:
             runs = await client.get("/api/v1/runs", headers={"Authorization": f"Bearer {token}"})
     finally:

@@ -14,22 +14,18 @@ import httpx
 import psycopg
 import pytest
 
-from app.auth.roles import Role
-from app.auth.tokens import create_api_token
-from app.auth.users import update_user
-from app.db import open_pool, tenant_transaction
 from app.sandbox import SandboxDataset, SandboxServers
 from app.sandbox.audit import expected_rows
-from app.services import Services, open_services, utc_now
+from app.services import Services, open_services
 from app.web.app import create_app
 from tests.integration.test_web_harness import serve, session_client
 from tests.pipeline import (
     add_sandbox_integrations,
+    admin_viewer_token,
     running_worker,
     sandbox_settings,
     scalar,
     sync,
-    tenant_id,
     wait_until,
 )
 from tests.reliability.processes import audit, finished
@@ -97,29 +93,6 @@ def quiet_issues(data: SandboxDataset, count: int) -> list[int]:
     return quiet[:count]
 
 
-async def web_credentials(url: str) -> tuple[str, str]:
-    """A viewer token for the API and the admin's email (its password set to PASSWORD)."""
-    tid = await tenant_id(url)
-    pool = await open_pool(url, max_size=1)
-    try:
-        async with tenant_transaction(pool, tid) as conn:
-            cur = await conn.execute("SELECT id, email FROM users WHERE role = 'admin' LIMIT 1")
-            admin = await cur.fetchone()
-            assert admin is not None
-            await update_user(conn, admin["id"], {}, password=PASSWORD, now=utc_now())
-            _, token = await create_api_token(
-                conn,
-                tenant_id=tid,
-                user_id=admin["id"],
-                name="faults",
-                role=Role.VIEWER,
-                expires_at=None,
-            )
-    finally:
-        await pool.close()
-    return token, str(admin["email"])
-
-
 async def test_a_drifted_record_fails_only_its_raw_row_with_a_precise_error(
     fresh_db_url: str, services: Services
 ) -> None:
@@ -163,7 +136,7 @@ async def test_a_drifted_record_fails_only_its_raw_row_with_a_precise_error(
         assert entity == "jira_issue"
         assert details == {**expected_errors[field], "record": key, "entity_type": "jira_issue"}
 
-    token, admin_email = await web_credentials(url)
+    token, admin_email = await admin_viewer_token(url, "faults", password=PASSWORD)
     app = create_app(services.settings, database_url=url)
     async with serve(app) as client:
         api = client(token)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import re
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -25,7 +24,7 @@ from starlette.applications import Starlette
 from app.db import Connection
 from app.web.app import create_app, routes
 from migrations.tenancy import TENANT_TABLES
-from tests.conftest import ROOT, TEMPLATE_DB, _create_from_template, _drop_database
+from tests.conftest import ROOT, migrated_clone
 from tests.integration.test_web_harness import PASSWORD
 from tests.reliability.harness import (
     GHOST_ID,
@@ -140,12 +139,8 @@ async def test_tenant_view_cannot_bypass_rls(db: Connection, view: str) -> None:
 
 @pytest.fixture(scope="module")
 def isolation_db_url(server_url: str, template_url: str) -> Iterator[str]:
-    name = f"sluice_iso_{uuid.uuid4().hex[:12]}"
-    url = _create_from_template(server_url, name, TEMPLATE_DB)
-    try:
+    with migrated_clone(server_url, "sluice_iso") as url:
         yield url
-    finally:
-        _drop_database(server_url, name)
 
 
 @pytest.fixture(scope="module")
