@@ -75,7 +75,13 @@ def free_port() -> int:
 
 def assert_exact(outcome: Outcome, fleet: Fleet) -> None:
     problems = outcome.audit.problems(outcome.expected)
-    assert not problems, f"{problems}\n{fleet.logs()}"
+    if problems:
+        with psycopg.connect(fleet.url) as conn:
+            failed = conn.execute(
+                "SELECT id, job_type, entity_type, retry_count, max_retries, last_error, "
+                "error_details FROM etl_job_queue WHERE status = 'failed'"
+            ).fetchall()
+        assert not problems, f"{problems}\nfailed jobs: {failed}\n{fleet.logs()}"
     assert outcome.audit.unresolved_links == 0
 
 
@@ -159,7 +165,7 @@ async def sync_with_worker_kills(
     [
         # The short sync lasts about ten seconds: a kill every second keeps it chaotic.
         pytest.param(CRASH_ISSUES, 1.0, id="suite"),
-        pytest.param(LONG_ISSUES, KILL_EVERY_S, id="long-20000", marks=pytest.mark.slow),
+        pytest.param(LONG_ISSUES, KILL_EVERY_S, id="long-20000", marks=pytest.mark.benchmark),
     ],
 )
 async def test_workers_sigkilled_every_few_seconds_lose_and_duplicate_nothing(
